@@ -135,7 +135,7 @@ def colorize(content, style, config: Config | None = None, on_step=None, **overr
                 optimizer.zero_grad(set_to_none=True)
                 total, Lc, Ls = objective(x, beta)
                 if not torch.isfinite(total):
-                    raise _NonFinite(float(total))
+                    raise _NonFinite(float(total.detach()))
                 total.backward()
                 evaluated.update(total=float(total.detach()), content=float(Lc), style=float(Ls))
                 return total

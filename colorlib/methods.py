@@ -1,0 +1,28 @@
+"""Every colorization method under one call shape, so the evaluation, sweeps and explorer treat them alike:
+
+    method(content, style, *, size, iterations, seed, device) -> np.ndarray (H, W, 3) RGB in [0, 1]
+
+content is the grayscale input (H, W, 3), style a colour reference; both float arrays in [0, 1]. The output has
+the size of `content` resized to `size` on its longer side. Modules register their methods with @register."""
+from __future__ import annotations
+
+from .config import Config
+
+METHODS: dict = {}
+
+
+def register(name: str):
+    """Decorator: add a method to METHODS under `name`."""
+    def wrap(fn):
+        METHODS[name] = fn
+        return fn
+    return wrap
+
+
+@register("paper")
+def paper(content, style, *, size=256, iterations=1000, seed=0, device="auto", **overrides):
+    """The paper's method as written (preset 'paper'), output lightness as optimised."""
+    from .colorize import colorize
+
+    return colorize(content, style, Config.from_preset("paper", size=size, iterations=iterations, seed=seed,
+                                                       device=device, **overrides)).image
