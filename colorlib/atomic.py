@@ -25,7 +25,10 @@ def atomic_write(path, mode: str = "w", **kwargs):
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.remove(tmp)
+        if isinstance(exc, OSError):  # disk full, target is a folder, ...: one line naming the file
+            raise ColorkitError(f"{path}: cannot write ({exc.strerror or exc}); any previous file is unchanged") \
+                from None
         raise

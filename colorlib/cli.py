@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import tempfile
+import threading
 import warnings
 
 from .config import INITS, OPTIMIZERS, PRECISIONS, PRESETS, SCALINGS, Config
@@ -34,7 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Defaults are the paper's (preset 'paper'); --preset changes them, and any "
                                    "option given explicitly overrides the preset.")
     p.add_argument("content", help="grayscale (or colour, grayscaled first) image giving the content")
-    p.add_argument("style", help="colour image giving the colours (style)")
+    p.add_argument("style", help="colour image giving the colours (style), or 'auto' to pick it from --style-dir")
+    p.add_argument("--style-dir", default=None, help="with style 'auto': folder of colour candidates, ranked by "
+                   "VGG similarity to the content (colorlib.retrieval); prints the ranking, best first, then uses "
+                   "the best")
     p.add_argument("-o", "--output", required=True, help="output image (.png/.jpg); a .json is written beside it")
     p.add_argument("--preset", choices=sorted(PRESETS), default="paper", help="starting set of defaults")
     S = argparse.SUPPRESS  # so that only options given explicitly override the preset
@@ -61,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output lightness = input's (CIELAB L*); only colour is taken from the optimisation")
     p.add_argument("--save-every", type=int, default=0, help="write a snapshot OUTPUT_<iteration>.png every K iterations")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    from .sweep import add_parser as add_sweep_parser  # python -m colorlib sweep SPEC (colorlib/sweep.py)
+
+    add_sweep_parser(sub)
     return parser
 
 
@@ -82,10 +91,35 @@ def _check_output(path: str) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise ColorkitError(f"{path}: is a directory; give an image file name")
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise ColorkitError(f"{path}: {folder} is a file, not a folder")
     if not os.path.isdir(folder):
         raise ColorkitError(f"{path}: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise ColorkitError(f"{path}: folder {folder} is not writable")
+    try:  # a real probe: os.access says yes to root even where writing fails (read-only mounts, /proc)
+        fd, probe = tempfile.mkstemp(prefix=".probe-", dir=folder)
+        os.close(fd)
+        os.remove(probe)
+    except OSError as exc:
+        raise ColorkitError(f"{path}: cannot write in folder {folder} ({exc.strerror or exc})") from None
+
+
+def _auto_style(args) -> str:
+    """Style 'auto': rank the images of --style-dir for the content, print their names best first, return the best."""
+    from . import images, retrieval
+
+    if args.style != "auto":
+        raise ColorkitError("--style-dir is only used with style 'auto'")
+    if not getattr(args, "style_dir", None):
+        raise ColorkitError("style 'auto' needs --style-dir DIR (a folder of colour candidates)")
+    content = images.load(args.content)
+    cands = [p for p in retrieval.list_candidates(args.style_dir)
+             if not (os.path.exists(args.content) and os.path.samefile(p, args.content))]
+    if not cands:
+        raise ColorkitError(f"{args.style_dir}: no candidate images other than the content")
+    ranking = retrieval.rank(content, cands, device=getattr(args, "device", "auto"))
+    for path, _ in ranking:
+        print(os.path.basename(path), flush=True)
+    return ranking[0][0]
 
 
 def cmd_colorize(args) -> int:
@@ -94,14 +128,20 @@ def cmd_colorize(args) -> int:
 
     config = _config(args)
     _check_output(args.output)
+    if args.style == "auto" or getattr(args, "style_dir", None):
+        args.style = _auto_style(args)
+    # Ctrl-C always means "stop and save", even where the shell started us with SIGINT ignored (cmd &)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     bar = None
-    if not args.quiet:
-        from tqdm import tqdm
-
-        bar = tqdm(total=config.iterations, unit="it", file=sys.stderr, dynamic_ncols=True)
     stem, ext = os.path.splitext(args.output)
 
     def on_step(state):
+        nonlocal bar
+        if bar is None and not args.quiet:  # created at the first step, so errors before it stay one line
+            from tqdm import tqdm
+
+            bar = tqdm(total=config.iterations, unit="it", file=sys.stderr, dynamic_ncols=True)
         if bar is not None:
             bar.update(1)
             bar.set_postfix(Lc=f"{state.content_loss:.3g}", Ls=f"{state.style_loss:.3g}", refresh=False)
@@ -111,6 +151,11 @@ def cmd_colorize(args) -> int:
             images.save(state.image(), f"{stem}_{state.iteration}{ext}")
 
     inputs = {"content": os.path.abspath(args.content), "style": os.path.abspath(args.style)}
+    if config.weights != "caffe" and os.path.isfile(config.weights):
+        inputs["weights"] = os.path.abspath(config.weights)
+    if config.init == "image" and config.init_image and os.path.isfile(config.init_image):
+        inputs["init_image"] = os.path.abspath(config.init_image)
+    inputs = _with_hashes(inputs)
     try:
         result = colorize(args.content, args.style, config, on_step=on_step)
     except Interrupted as exc:
@@ -132,18 +177,38 @@ def cmd_colorize(args) -> int:
     return EXIT_OK
 
 
+def _with_hashes(paths: dict) -> dict:
+    """{"content": path, ...} plus "<name>_sha256" of each file's bytes (the run hashes decoded pixels)."""
+    from .data import sha256_file
+
+    out = dict(paths)
+    for key, path in paths.items():
+        try:
+            out[f"{key}_sha256"] = sha256_file(path)
+        except OSError:  # missing or unreadable: colorize() reports it with the file's name
+            pass
+    return out
+
+
 def _close(bar):
     if bar is not None:
         bar.close()
 
 
-COMMANDS = {"colorize": cmd_colorize}
+def cmd_sweep(args) -> int:
+    from .sweep import cmd_sweep as run
+
+    return run(args)
+
+
+COMMANDS = {"colorize": cmd_colorize, "sweep": cmd_sweep}
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     with warnings.catch_warnings():
         warnings.simplefilter("default")
+        saved_format = warnings.formatwarning  # catch_warnings does not restore it; main() may run in-process
         warnings.formatwarning = lambda msg, cat, *a, **k: f"notice: {msg}\n"
         try:
             return COMMANDS[args.command](args)
@@ -153,3 +218,5 @@ def main(argv=None) -> int:
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             return EXIT_INTERRUPTED
+        finally:
+            warnings.formatwarning = saved_format

@@ -8,7 +8,7 @@ from .errors import ColorkitError
 from .vgg import LAYER_NAMES
 
 OPTIMIZERS = ("lbfgs", "sgd", "adam")
-INITS = ("noise", "content", "image")
+INITS = ("noise", "content", "image", "prior")
 SCALINGS = ("paper", "neural-style")
 PRECISIONS = ("fp32", "bf16", "auto")
 
@@ -32,6 +32,11 @@ class Config:
     lr: float | None = None  # None = per optimizer: L-BFGS 1 (optim.lbfgs), Adam 10 (neural-style), SGD see docs
     momentum: float = 0.0  # SGD only; the paper does not say
     lbfgs_history: int = 100  # optim.lbfgs default nCorrection=100, used by neural-style
+    # Divide the objective by a constant, 1/max|∇L(x₀)|, fixed at the first iteration: L-BFGS without line search
+    # is scale-dependent only in its 1e-10 curvature test and its unit-step fallback when a curvature pair is
+    # rejected, which at the paper's loss scale (gradients ~1e11) throws the image to Inf by iteration 3. The
+    # minimiser, β/α and the recorded losses are unchanged; SGD's lr becomes "largest first step, in pixel units".
+    scale_objective: bool = True
     init: str = "noise"  # paper §2-3: a "noisy image"; neural-style -init random
     init_image: str | None = None  # path, used when init == "image"
     noise_scale: float = 0.001  # neural-style: torch.randn(...):mul(0.001) in network input space
@@ -46,6 +51,20 @@ class Config:
     pixel_scale: float = 256.0  # Caffe input range: neural-style preprocess() multiplies [0,1] by 256
     precision: str = "fp32"  # fp32 as the paper; bf16 = autocast of the VGG features (Gram, losses in fp32)
     device: str = "auto"  # auto = CUDA, then MPS, then CPU
+    # --- less work per result (beyond the paper; all off by default) -----------------------------
+    coarse_scale: float = 0.5  # coarse-to-fine: the coarse stage's size as a fraction of the optimised size
+    coarse_iterations: int = 0  # coarse-to-fine: iterations at the coarse size before `iterations` (0 = off)
+    chroma_scale: float = 1.0  # < 1: optimise at size·chroma_scale, put its chroma on the full-size lightness
+    early_stop: float = 0.0  # stop when the loss fell by less than this fraction over early_stop_window (0 = off)
+    early_stop_window: int = 20
+    # --- init 'prior' / preset 'best' (beyond the paper; colorlib.best, used only when init == "prior") -------
+    prior_layers: tuple = ("relu2_1",)  # VGG layers matched on grayscaled images; relu2_1 beat relu3_1 (FINDINGS)
+    prior_tau: float = 0.003  # softmax temperature over reference positions; FINDINGS: 0.001-0.01 similar
+    prior_grid: int = 128  # longer side of the matching grid in positions (cost ∝ grid⁴)
+    guided_radius: int = 4  # guided filter on L* (He et al. 2010) over the prior's a*b*, in px; 0 = off
+    guided_eps: float = 1e-3  # guided filter regularisation, in (L*/100)²
+    chroma_match: float = 1.0  # quantile-match the prior's chroma magnitude to the reference's; 0 = off
+    chroma_gain: float = 1.0  # multiplies the reference chroma the prior is matched to
     preset: str = "paper"  # which preset the defaults came from (recorded in results)
 
     def replace(self, **changes) -> "Config":
@@ -106,6 +125,17 @@ class Config:
             raise ColorkitError(f"lr must be > 0, got {self.lr}")
         if self.size < 1 or self.style_scale <= 0:
             raise ColorkitError("size and style_scale must be positive")
+        if not 0 < self.coarse_scale <= 1 or not 0 < self.chroma_scale <= 1:
+            raise ColorkitError("coarse_scale and chroma_scale must be in (0, 1]")
+        if self.coarse_iterations < 0 or self.early_stop < 0 or self.early_stop_window < 1:
+            raise ColorkitError("coarse_iterations and early_stop must be >= 0, early_stop_window >= 1")
+        self.prior_layers = tuple(self.prior_layers)
+        for layer in self.prior_layers:
+            _choice("prior layer", layer, LAYER_NAMES)
+        if not self.prior_layers or self.prior_tau <= 0 or self.prior_grid < 1 or self.guided_radius < 0:
+            raise ColorkitError("prior_layers must be non-empty, prior_tau and prior_grid > 0, guided_radius >= 0")
+        if self.guided_eps <= 0 or self.chroma_match < 0 or self.chroma_gain <= 0:
+            raise ColorkitError("guided_eps and chroma_gain must be > 0, chroma_match >= 0")
         if self.init == "image" and not self.init_image:
             raise ColorkitError("init 'image' needs init_image (a path)")
         return self
@@ -127,6 +157,14 @@ PRESETS: dict[str, dict] = {
         style_weight=100.0,
         tv_weight=1e-3,
     ),
+    # Less work for about the paper's quality (issue 9, results/benchmarks/speed.json): start from the content
+    # (the largest gain measured), keep the input's lightness, bf16 where the hardware has it, stop once the loss
+    # stalls. Coarse-to-fine and chroma-only measured worse at the small sizes benchmarked, so they stay options.
+    "fast": dict(init="content", keep_luminance=True, precision="auto", iterations=200, early_stop=1e-3,
+                 early_stop_window=20),
+    # Beyond the paper (issue 11; chosen by benchmarks/best_ablation.py): the correspondence prior's chroma on
+    # the input's lightness, no optimisation (it moved colour to the wrong places in the ablation).
+    "best": dict(init="prior", keep_luminance=True, iterations=0, size=256),
 }
 
 

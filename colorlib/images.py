@@ -3,8 +3,11 @@
 Images inside the kit are float32 numpy arrays (H, W, 3), RGB in [0, 1]."""
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import re
+import threading
 import warnings
 
 import numpy as np
@@ -14,11 +17,33 @@ from .atomic import atomic_write
 from .errors import ColorkitError
 
 MAX_PIXELS_ENV = "COLORKIT_MAX_PIXELS"
+_LIMIT_LOCK = threading.Lock()
 
 
-def _max_pixels() -> int:
-    value = os.environ.get(MAX_PIXELS_ENV)
-    return int(value) if value else Image.MAX_IMAGE_PIXELS
+def _env_max_pixels() -> int | None:
+    """The pixel limit set in COLORKIT_MAX_PIXELS (0 = no limit), or None when unset (Pillow's guard applies)."""
+    value = os.environ.get(MAX_PIXELS_ENV, "").strip()
+    if not value:
+        return None
+    try:
+        limit = int(value)
+    except ValueError:
+        raise ColorkitError(f"{MAX_PIXELS_ENV}={value!r} is not a whole number of pixels") from None
+    return max(limit, 0)
+
+
+@contextlib.contextmanager
+def _pixel_limit(limit: int | None):
+    """Run Pillow's own decompression-bomb guard with `limit` (None: leave Pillow's setting alone)."""
+    if limit is None:
+        yield
+        return
+    with _LIMIT_LOCK:  # Pillow reads a module global; never leave it changed
+        saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, (limit or None)
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
 
 
 def load(path, name: str | None = None) -> np.ndarray:
@@ -38,26 +63,29 @@ def load(path, name: str | None = None) -> np.ndarray:
 
 
 def decode(data: bytes, name: str = "image") -> np.ndarray:
-    """Decode image bytes (see load)."""
+    """Decode image bytes (see load). Pillow's decompression-bomb guard stays on; COLORKIT_MAX_PIXELS changes
+    its limit for a file you trust."""
     if not data:
         raise ColorkitError(f"{name}: empty file")
-    limit = _max_pixels()
+    limit = _env_max_pixels()
     try:
-        with warnings.catch_warnings():
+        with _pixel_limit(limit), warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
-            w, h = img.size
-            if limit and w * h > limit:
-                raise Image.DecompressionBombError("too many pixels")
             img.load()
             img = ImageOps.exif_transpose(img)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        pixels = found.group(1) if found else "N"
         raise ColorkitError(
-            f"{name}: image of {w}x{h} = {w * h} pixels exceeds the decompression-bomb guard ({limit} pixels); "
-            f"if you trust the file, set {MAX_PIXELS_ENV}={w * h} to load it deliberately") from None
+            f"{name}: image of {pixels} pixels exceeds the decompression-bomb guard "
+            f"({limit or Image.MAX_IMAGE_PIXELS} pixels); if you trust the file, set {MAX_PIXELS_ENV}={pixels} "
+            f"to load it deliberately") from None
     except UnidentifiedImageError:
         raise ColorkitError(f"{name}: not an image file (format not recognised)") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except MemoryError:
+        raise ColorkitError(f"{name}: not enough memory to decode this image") from None
+    except Exception as exc:  # Pillow's plugins raise OSError, SyntaxError, ValueError, struct.error, ... on bad bytes
         raise ColorkitError(f"{name}: corrupt or truncated image ({_first_line(exc)})") from None
     return from_pil(img, name)
 
@@ -67,27 +95,31 @@ def from_pil(img: Image.Image, name: str = "image") -> np.ndarray:
     if img.width < 1 or img.height < 1:
         raise ColorkitError(f"{name}: image has no pixels")
     mode = img.mode
-    if mode == "P":
-        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    try:
+        if mode == "P":
+            img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+        elif mode in ("La", "RGBa"):  # premultiplied alpha: Pillow converts these only to their plain twins
+            img = img.convert({"La": "LA", "RGBa": "RGBA"}[mode])
         mode = img.mode
-    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
-        warnings.warn(f"{name}: alpha channel dropped", stacklevel=3)
-        img = img.convert("RGB" if mode.startswith(("RGB", "P")) else "L")
-        mode = img.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
-        arr = np.asarray(img, dtype=np.float64)
-        top = 65535.0 if mode.startswith("I;16") or arr.max() > 255 else 255.0
-        gray = np.clip(arr / top, 0, 1).astype(np.float32)
-        return np.repeat(gray[..., None], 3, axis=-1)
-    if mode == "F":
-        gray = np.clip(np.asarray(img, dtype=np.float32), 0, 1)
-        return np.repeat(gray[..., None], 3, axis=-1)
-    if mode != "RGB":
-        try:
+        if mode in ("RGBA", "LA", "PA"):
+            warnings.warn(f"{name}: alpha channel dropped", stacklevel=3)
+            img = img.convert("L" if mode == "LA" else "RGB")
+            mode = img.mode
+        if mode.startswith("I") or mode == "F":  # 16/32-bit integer or float gray
+            arr = np.asarray(img, dtype=np.float64)
+            if mode == "F":
+                top = 1.0
+            else:
+                top = 65535.0 if mode.startswith("I;16") or np.nanmax(arr) > 255 else 255.0
+            gray = np.clip(np.nan_to_num(arr / top, nan=0.0, posinf=1.0, neginf=0.0), 0, 1).astype(np.float32)
+            return np.repeat(gray[..., None], 3, axis=-1)
+        if mode != "RGB":
             img = img.convert("RGB")  # L, 1, CMYK, YCbCr, LAB, HSV
-        except (ValueError, OSError) as exc:
-            raise ColorkitError(f"{name}: unsupported image mode {mode} ({_first_line(exc)})") from None
-    return np.asarray(img, dtype=np.float32) / 255.0
+        return np.asarray(img, dtype=np.float32) / 255.0
+    except ColorkitError:
+        raise
+    except (ValueError, OSError, TypeError) as exc:
+        raise ColorkitError(f"{name}: unsupported image mode {mode} ({_first_line(exc)})") from None
 
 
 def as_array(image, name: str = "image") -> np.ndarray:

@@ -26,3 +26,8 @@ def paper(content, style, *, size=256, iterations=1000, seed=0, device="auto", *
 
     return colorize(content, style, Config.from_preset("paper", size=size, iterations=iterations, seed=seed,
                                                        device=device, **overrides)).image
+
+
+# Methods defined in other modules register on import. At the end, after register() exists, so these modules'
+# own `from .methods import register` finds it whichever of them is imported first.
+from . import best as _best  # noqa: E402,F401  (prior, prior+filter, ..., best)

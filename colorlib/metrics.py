@@ -29,9 +29,11 @@ def lightness_error(pred: np.ndarray, source: np.ndarray) -> float:
 def evaluate(pred: np.ndarray, truth: np.ndarray, source: np.ndarray | None = None) -> dict:
     """All metrics of `pred` against `truth` (and the grayscale `source` for lightness fidelity)."""
     c_pred, c_truth = colourfulness(pred), colourfulness(truth)
+    with np.errstate(divide="ignore"):  # identical images: PSNR is +inf, not a warning
+        psnr = float(peak_signal_noise_ratio(truth, np.clip(pred, 0, 1), data_range=1.0))
     out = {
         "delta_e2000": delta_e2000(pred, truth),
-        "psnr": float(peak_signal_noise_ratio(truth, np.clip(pred, 0, 1), data_range=1.0)),
+        "psnr": psnr,
         "ssim": float(structural_similarity(truth, np.clip(pred, 0, 1), channel_axis=-1, data_range=1.0)),
         "colourfulness": c_pred,
         "colourfulness_truth": c_truth,

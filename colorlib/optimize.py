@@ -35,5 +35,5 @@ def initial_image(config: Config, content_x: torch.Tensor, init_x: torch.Tensor 
         noise = torch.randn(content_x.shape, generator=gen, dtype=torch.float32) * config.noise_scale
         return noise.to(content_x.device)
     if config.init == "content":
-        return content_x.detach().clone()
-    return init_x.detach().clone()
+        return content_x.detach().clone(memory_format=torch.contiguous_format)
+    return init_x.detach().clone(memory_format=torch.contiguous_format)

