@@ -182,7 +182,8 @@ def memory(args) -> list:
     for size in args.sizes:
         for precision in ("fp32", "bf16"):
             proc = subprocess.run([sys.executable, __file__, "--rss-child", str(size), precision, args.device],
-                                  capture_output=True, text=True)
+                                  capture_output=True, text=True,
+                                  env={**os.environ, **({"OMP_NUM_THREADS": str(args.threads)} if args.threads else {})})
             if proc.returncode != 0:
                 rows.append(dict(size=size, precision=precision, error=proc.stderr.strip().splitlines()[-1:]))
                 continue
@@ -366,6 +367,8 @@ def main():
     parser.add_argument("--pairs", default="motorcycle,0", help="'motorcycle' and/or ukiyo-e pair indices")
     parser.add_argument("--sections", default="throughput,memory,ttq")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default); 1 is "
+                        "steadier on an oversubscribed machine, where spinning OpenMP threads wait on each other")
     parser.add_argument("--out", default=OUT)
     parser.add_argument("--rss-child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--replot", metavar="SPEED_JSON", help="only redraw the figures from a speed.json")
@@ -378,22 +381,24 @@ def main():
     args.sizes = [int(s) for s in args.sizes.split(",") if s]
     args.pastiche_sizes = [int(s) for s in args.pastiche_sizes.split(",") if s]
     sections = set(args.sections.split(","))
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = hardware.resolve_device(args.device)
     pairs = [data.motorcycle_pair() if p == "motorcycle" else data.load_pair(int(p)) for p in args.pairs.split(",")]
     report = dict(command=" ".join([os.path.basename(sys.executable)] + sys.argv), args=vars(args),
                   machine=machine(device), versions=results.versions(), load_average_start=os.getloadavg())
     print(json.dumps(report["machine"]), f"load average {report['load_average_start']}", flush=True)
     t0 = time.perf_counter()
-    if "throughput" in sections:
-        report["throughput"] = throughput(args, device, pairs[0])
-    if "memory" in sections:
-        report["memory"] = memory(args)
-    if "ttq" in sections:
-        report["time_to_quality"] = time_to_quality(args, pairs)
-    report["load_average_end"] = os.getloadavg()
-    report["seconds"] = time.perf_counter() - t0
     os.makedirs(args.out, exist_ok=True)
-    path = results.write_json(report, os.path.join(args.out, "speed.json"))
+    path = os.path.join(args.out, "speed.json")
+    for name, key, fn in (("throughput", "throughput", lambda: throughput(args, device, pairs[0])),
+                          ("ttq", "time_to_quality", lambda: time_to_quality(args, pairs)),
+                          ("memory", "memory", lambda: memory(args))):
+        if name in sections:
+            report[key] = fn()
+            report["load_average_end"] = os.getloadavg()
+            report["seconds"] = time.perf_counter() - t0
+            results.write_json(report, path)  # after each section, so a cut-short run keeps what it measured
     print(f"wrote {path} in {report['seconds']:.0f} s; load average at the end {report['load_average_end']}")
     if "throughput" in sections and "ttq" in sections:
         plot(report["time_to_quality"], report["throughput"], args.out)

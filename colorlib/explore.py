@@ -197,14 +197,14 @@ class Explorer:
                                       readout_format=".3g", style=wide)
         self.decay = W.FloatSlider(value=0.0025, min=0.0, max=0.02, step=0.0005, readout_format=".4f",
                                    description="decay / iteration", style=wide)
-        self.iterations = W.BoundedIntText(value=iterations, min=1, max=10000, description="iterations", style=wide)
+        self.iterations = W.BoundedIntText(value=iterations, min=0, max=10000, description="iterations", style=wide)
         self.size = W.IntSlider(value=size, min=16, max=1024, step=16, description="size (px)", style=wide)
         self.optimizer = W.Dropdown(options=OPTIMIZER_LABELS, value="lbfgs", description="optimizer", style=wide)
         self.lr = W.FloatLogSlider(value=10.0, base=10, min=-3, max=3, step=0.1, description="learning rate",
                                    readout_format=".3g", style=wide)
         self.momentum = W.FloatSlider(value=0.0, min=0.0, max=0.99, step=0.01, description="momentum", style=wide)
         self.optimizer.observe(lambda change: self._optimizer_changed(change["new"]), "value")
-        self.init = W.Dropdown(options=["noise", "content"], description="init", style=wide)
+        self.init = W.Dropdown(options=["noise", "content", "prior"], description="init", style=wide)
         layer_box = W.Layout(width="200px", height="150px")
         self.content_layers = W.SelectMultiple(options=SELECTABLE_LAYERS, value=("conv4_2",),
                                                description="content layers", layout=layer_box, style=wide)

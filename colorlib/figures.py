@@ -27,8 +27,8 @@ INIT_NOTES = {
     "smoke": "the content image, as the quick profile",
 }
 # SGD's rates are tried relative to the first gradient: lr = step / mean|∂L/∂x| at the initial image, so `step` is
-# the mean pixel change of the first update (network input units, 0-255). The paper-scaled loss has gradients
-# of 1e7-1e11 depending on size and init, so a fixed grid of rates would have to span many decades.
+# the mean pixel change of the first update (network input units, 0-255), whatever the loss scale (the raw paper
+# loss has gradients of 1e7-1e11 depending on size and init; Config.scale_objective rescales them).
 SGD_STEPS = (0.3, 1.0, 3.0, 10.0, 30.0)
 VARIANTS = {  # Figure 2's panels: optimizer, and whether β/α decays (the preset's rate) or stays fixed
     "sgd_fixed": ("sgd", False, "(a) SGD, fixed β/α"),
@@ -133,7 +133,7 @@ def figure1_verdict(record: dict) -> str:
 
 
 def gradient_scale(pair: dict, cfg: Config) -> float:
-    """Mean |∂L_total/∂x| at the run's initial image, in network input units (what SGD's rate is set against)."""
+    """Mean |∂L_total/∂x| at the run's initial image as the optimizer sees it (what SGD's rate is set against)."""
     import numpy as np
     import torch
 
@@ -156,7 +156,9 @@ def gradient_scale(pair: dict, cfg: Config) -> float:
     x = initial_image(cfg, content_x).requires_grad_(True)
     total, _, _ = Objective(net, content_x, to_net(style), cfg)(x, cfg.style_weight)
     total.backward()
-    return float(x.grad.abs().mean())
+    g = x.grad.abs()
+    # colorize() divides the gradient by its first max |g| when cfg.scale_objective is on: use the same units
+    return float(g.mean() / g.max()) if getattr(cfg, "scale_objective", False) else float(g.mean())
 
 
 def lr_sweep(pair: dict, cfg: Config, steps=SGD_STEPS, iterations: int | None = None) -> dict:

@@ -13,6 +13,7 @@ import glob
 import logging
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -103,6 +104,10 @@ def _first_line(text) -> str:
     return lines[0][:300] if lines else ""
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def _cell_output_only(record: logging.LogRecord) -> bool:
     """Keep what the notebook prints; drop papermill's own bookkeeping lines."""
     text = record.getMessage()
@@ -129,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if argv is None:  # run as a command: `kill` cleans up like Ctrl-C (staging folder removed, results untouched)
+        signal.signal(signal.SIGTERM, _interrupt)
     if not args.quiet:  # papermill logs each cell's output under the 'papermill' logger
         handler = logging.StreamHandler(sys.stdout)
         handler.setFormatter(logging.Formatter("    %(message)s"))

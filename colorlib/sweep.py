@@ -424,7 +424,7 @@ def _run(todo, out, info, scheduler, workers, progress, client) -> tuple[int, di
     elif client is None:
         workers, threads = local_size(len(todo), workers)
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address="127.0.0.1:0" if _has_bokeh() else None,
+                               dashboard_address="127.0.0.1:0",  # loopback, any free port (not 8787)
                                resources=resources, silence_logs=40)
         client = Client(cluster)
         own_client = True
