@@ -11,7 +11,7 @@ else
 TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
 endif
 
-.PHONY: venv test test-fast results figures example benchmark clean-venv
+.PHONY: venv test test-fast results figures benchmark clean-venv
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -26,10 +26,6 @@ test: venv
 
 test-fast: venv
 	$(PY) -m pytest -q -m "not slow"
-
-example: venv
-	$(PY) -m colorlib colorize examples/motorcycle_left_gray.png examples/motorcycle_right.png \
-		-o results/example/motorcycle.png --size 256 --iterations 300 --init content --keep-luminance
 
 results: figures
 

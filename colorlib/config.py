@@ -29,7 +29,7 @@ class Config:
     # --- optimisation ----------------------------------------------------------------------------
     optimizer: str = "lbfgs"  # paper §3: L-BFGS
     iterations: int = 1000  # paper §3: "after running 1000 iterations"
-    lr: float | None = None  # None = per optimizer: L-BFGS 1 (optim.lbfgs), Adam 10 (neural-style), SGD see docs
+    lr: float | None = None  # None = per optimizer: L-BFGS 1 (optim.lbfgs), Adam 10 (neural-style), SGD 1 (below)
     momentum: float = 0.0  # SGD only; the paper does not say
     lbfgs_history: int = 100  # optim.lbfgs default nCorrection=100, used by neural-style
     # Divide the objective by a constant, 1/max|∇L(x₀)|, fixed at the first iteration: L-BFGS without line search
@@ -95,7 +95,7 @@ class Config:
     def learning_rate(self) -> float:
         if self.lr is not None:
             return self.lr
-        return {"lbfgs": 1.0, "adam": 10.0, "sgd": SGD_DEFAULT_LR[self.scaling]}[self.optimizer]
+        return {"lbfgs": 1.0, "adam": 10.0, "sgd": 1.0}[self.optimizer]
 
     def validate(self) -> "Config":
         """Raise ColorkitError naming the first bad field; return self."""
@@ -141,8 +141,8 @@ class Config:
         return self
 
 
-# SGD's rate depends on the loss scale; chosen by the learning-rate sweep in docs/style_weight_sweep.md.
-SGD_DEFAULT_LR = {"paper": 1.0, "neural-style": 1.0}
+# SGD's default rate 1: with scale_objective the first step moves the pixel with the largest gradient by one
+# level of 256. Figure 2's notebook picks SGD's rate by a recorded sweep, as the paper tuned it by hand.
 
 PRESETS: dict[str, dict] = {
     # The paper's equations as written (§3), with neural-style's values for what the paper leaves out.

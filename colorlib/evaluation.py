@@ -24,6 +24,7 @@ import numpy as np
 from . import color, data, images, metrics, profiles, retrieval
 from .atomic import atomic_write
 from .errors import ColorkitError, DivergenceError
+from . import methods as methods_module
 from .methods import METHODS
 from .results import versions, write_json
 
@@ -38,7 +39,7 @@ def registered_methods() -> list[str]:
     for mod in REGISTERING_MODULES:
         if importlib.util.find_spec(f"{__package__}.{mod}") is not None:
             importlib.import_module(f".{mod}", __package__)
-    return list(METHODS)
+    return methods_module.names()
 
 
 def evaluation_pairs(size: int) -> list[dict]:

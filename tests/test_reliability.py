@@ -372,7 +372,7 @@ def test_modes_and_aspect_ratios_colorize(corpus, tmp_path):
 def test_divergence_api_keeps_last_finite_image(corpus):
     with pytest.raises(DivergenceError) as info:
         colorlib.colorize(str(corpus / "content.png"), str(corpus / "style.png"), size=32, iterations=4,
-                          optimizer="sgd", lr=1e6, device="cpu")
+                          optimizer="sgd", lr=1e30, device="cpu")
     err = info.value
     assert "diverged at iteration 2" in str(err) and "smaller learning rate" in str(err) and "\n" not in str(err)
     res = err.result
@@ -385,7 +385,7 @@ def test_divergence_api_keeps_last_finite_image(corpus):
 
 def test_divergence_cli_exit_3_saves_image_and_json(corpus, tmp_path):
     out = tmp_path / "div.png"
-    code, err, _ = _cli(["content.png", "style.png", "-o", str(out), "--optimizer", "sgd", "--lr", "1e6", *TINY, *CPU],
+    code, err, _ = _cli(["content.png", "style.png", "-o", str(out), "--optimizer", "sgd", "--lr", "1e30", *TINY, *CPU],
                         corpus)
     print(f"[diverged] exit {code}: {err.strip()}")
     assert code == 3, err
