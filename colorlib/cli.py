@@ -91,12 +91,13 @@ def _check_output(path: str) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise ColorkitError(f"{path}: is a directory; give an image file name")
-    if os.path.exists(folder) and not os.path.isdir(folder):
-        raise ColorkitError(f"{path}: {folder} is a file, not a folder")
-    if not os.path.isdir(folder):
-        raise ColorkitError(f"{path}: folder {folder} does not exist")
+    existing = folder  # missing folders are created when the result is saved; probe the nearest that exists
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ColorkitError(f"{path}: {existing} is a file, not a folder")
     try:  # a real probe: os.access says yes to root even where writing fails (read-only mounts, /proc)
-        fd, probe = tempfile.mkstemp(prefix=".probe-", dir=folder)
+        fd, probe = tempfile.mkstemp(prefix=".probe-", dir=existing)
         os.close(fd)
         os.remove(probe)
     except OSError as exc:
