@@ -236,7 +236,7 @@ def save_figure(fig, path) -> str:
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
+    fig.savefig(buf, format="png", dpi=80)
     plt.close(fig)
     with atomic_write(path, "wb") as fh:
         fh.write(buf.getvalue())
