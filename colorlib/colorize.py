@@ -177,6 +177,8 @@ def colorize(content, style, config: Config | None = None, on_step=None, **overr
                 if "scale" not in grad_scale:  # fixed once, from the first gradient (see Config.scale_objective)
                     g_max = float(x.grad.abs().max())
                     grad_scale["scale"] = 1.0 / g_max if config.scale_objective and g_max > 0 else 1.0
+                    # mean |∂L/∂x| of the first evaluation in the units the optimizer sees (SGD's rate scale)
+                    run["initial_gradient_mean"] = float(x.grad.abs().mean()) * grad_scale["scale"]
                 x.grad.mul_(grad_scale["scale"])
                 evaluated.update(total=float(total.detach()), content=float(Lc), style=float(Ls))
                 return total.detach() * grad_scale["scale"]

@@ -134,31 +134,9 @@ def figure1_verdict(record: dict) -> str:
 
 def gradient_scale(pair: dict, cfg: Config) -> float:
     """Mean |∂L_total/∂x| at the run's initial image as the optimizer sees it (what SGD's rate is set against)."""
-    import numpy as np
-    import torch
+    from .colorize import colorize
 
-    from .colorize import _extractor, prepare
-    from .hardware import resolve_device
-    from .objective import Objective
-    from .optimize import initial_image
-    from .vgg import LAYER_NAMES
-
-    device = resolve_device(cfg.device)
-    gray, _, style = prepare(pair["content"], pair["style"], cfg)
-    layers = tuple(sorted(set(cfg.content_layers + cfg.style_layers), key=LAYER_NAMES.index))
-    net = _extractor(cfg.weights, layers, cfg.pooling, cfg.pixel_scale, device)
-
-    def to_net(img):
-        return net.preprocess.to_net(torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None].to(device))
-
-    content_x = to_net(gray)
-    torch.manual_seed(cfg.seed)
-    x = initial_image(cfg, content_x).requires_grad_(True)
-    total, _, _ = Objective(net, content_x, to_net(style), cfg)(x, cfg.style_weight)
-    total.backward()
-    g = x.grad.abs()
-    # colorize() divides the gradient by its first max |g| when cfg.scale_objective is on: use the same units
-    return float(g.mean() / g.max()) if getattr(cfg, "scale_objective", False) else float(g.mean())
+    return colorize(pair["content"], pair["style"], cfg.replace(iterations=1)).run["initial_gradient_mean"]
 
 
 def lr_sweep(pair: dict, cfg: Config, steps=SGD_STEPS, iterations: int | None = None) -> dict:
