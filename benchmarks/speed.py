@@ -21,12 +21,13 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from colorlib import Config, DivergenceError, colorize, color, data, hardware, images, metrics, results
-from colorlib.colorize import _extractor, prepare
-from colorlib.objective import Objective
-from colorlib.optimize import initial_image, make_optimizer, style_weight_at
-from colorlib.speed import loss_stalled
-from colorlib.vgg import LAYER_NAMES
+from colorlib import Config, DivergenceError, colorize, color, data, hardware, images, record as results
+from colorlib.evaluation import metrics
+from colorlib.paper.colorize import _extractor, prepare
+from colorlib.paper.objective import Objective
+from colorlib.paper.optimize import initial_image, make_optimizer, style_weight_at
+from colorlib.speedups.backend import loss_stalled
+from colorlib.paper.vgg import LAYER_NAMES
 
 OUT = "results/benchmarks"
 

@@ -10,7 +10,8 @@ import os
 import sys
 import time
 
-from colorlib import Config, DivergenceError, colorize, color, data, images, metrics, results
+from colorlib import Config, DivergenceError, colorize, color, data, images, record as results
+from colorlib.evaluation import metrics
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--size", type=int, default=96)

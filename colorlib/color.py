@@ -87,3 +87,11 @@ def chroma(rgb: np.ndarray) -> np.ndarray:
     """Per-pixel CIELAB chroma C*ab = sqrt(a*² + b*²)."""
     lab = rgb_to_lab(rgb)
     return np.hypot(lab[..., 1], lab[..., 2])
+
+
+GRAY_CHROMA = 2.0  # mean CIELAB C*ab below which an image counts as gray: JPEG noise on a gray print stays under ~1
+
+
+def is_gray(rgb: np.ndarray) -> bool:
+    """True when an image carries no colour to speak of (so it cannot be the truth a colorization is scored on)."""
+    return float(chroma(rgb).mean()) < GRAY_CHROMA

@@ -19,3 +19,12 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, result):
         super().__init__("interrupted")
         self.result = result
+
+
+def first_line(exc_or_text, limit: int = 300) -> str:
+    """The first non-empty line of an exception's message (or a text), for one-line error reports."""
+    text = str(exc_or_text).strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return type(exc_or_text).__name__ if isinstance(exc_or_text, BaseException) else ""
+    return lines[0][:limit]

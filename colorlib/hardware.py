@@ -6,7 +6,7 @@ import platform
 
 import torch
 
-from .errors import ColorkitError
+from colorlib.errors import ColorkitError
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -67,3 +67,10 @@ def resolve_precision(precision: str, device: torch.device) -> tuple[str, str]:
             return "bf16", f"CPU has {', '.join(sorted(fast))}"
         return "fp32", "CPU lacks avx512_bf16/amx_bf16"
     return "fp32", f"bf16 not enabled on {device.type}"
+
+
+def run_environment() -> dict:
+    """The settings besides the seed that decide a run's numbers: torch's thread count and version, and the
+    deterministic-algorithms switch. Same seed + same values here (and same device, precision) = same PNG."""
+    return {"torch_threads": torch.get_num_threads(), "torch_version": torch.__version__,
+            "deterministic_algorithms": torch.are_deterministic_algorithms_enabled()}

@@ -13,8 +13,8 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .atomic import atomic_write
-from .errors import ColorkitError
+from colorlib.atomic import atomic_write
+from colorlib.errors import ColorkitError, first_line
 
 MAX_PIXELS_ENV = "COLORKIT_MAX_PIXELS"
 _LIMIT_LOCK = threading.Lock()
@@ -86,7 +86,7 @@ def decode(data: bytes, name: str = "image") -> np.ndarray:
     except MemoryError:
         raise ColorkitError(f"{name}: not enough memory to decode this image") from None
     except Exception as exc:  # Pillow's plugins raise OSError, SyntaxError, ValueError, struct.error, ... on bad bytes
-        raise ColorkitError(f"{name}: corrupt or truncated image ({_first_line(exc)})") from None
+        raise ColorkitError(f"{name}: corrupt or truncated image ({first_line(exc)})") from None
     return from_pil(img, name)
 
 
@@ -119,7 +119,7 @@ def from_pil(img: Image.Image, name: str = "image") -> np.ndarray:
     except ColorkitError:
         raise
     except (ValueError, OSError, TypeError) as exc:
-        raise ColorkitError(f"{name}: unsupported image mode {mode} ({_first_line(exc)})") from None
+        raise ColorkitError(f"{name}: unsupported image mode {mode} ({first_line(exc)})") from None
 
 
 def as_array(image, name: str = "image") -> np.ndarray:
@@ -164,19 +164,28 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
-def save(image: np.ndarray, path) -> str:
-    """Write an image atomically (temp file + rename); the format follows the extension (png, jpg, ...)."""
+def writable_format(path) -> str:
+    """Pillow's format name for `path`'s extension, if Pillow can write it; else a ColorkitError."""
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lower()
     fmt = Image.registered_extensions().get(ext)
-    if fmt is None:
-        raise ColorkitError(f"{path}: unknown image extension {ext or '(none)'}; use .png or .jpg")
-    pil = Image.fromarray(to_uint8(image))
+    if fmt is None or fmt not in Image.SAVE:
+        what = "unknown image extension" if fmt is None else f"{fmt} can be read but not written:"
+        raise ColorkitError(f"{path}: {what} {ext or '(none)'}; use .png, .jpg or .tif")
+    return fmt
+
+
+def encode(image: np.ndarray, path) -> bytes:
+    """The image encoded in the format `path`'s extension names."""
+    buf = io.BytesIO()
+    Image.fromarray(to_uint8(image)).save(buf, format=writable_format(path))
+    return buf.getvalue()
+
+
+def save(image: np.ndarray, path) -> str:
+    """Write an image atomically (temp file + rename); the format follows the extension (png, jpg, ...)."""
+    data = encode(image, path)
     with atomic_write(path, "wb") as fh:
-        pil.save(fh, format=fmt)
-    return path
+        fh.write(data)
+    return os.fspath(path)
 
-
-def _first_line(exc) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:160] if text else type(exc).__name__

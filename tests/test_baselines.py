@@ -2,9 +2,10 @@
 import numpy as np
 import pytest
 
-from colorlib import baselines, color, images, metrics
+from colorlib.evaluation import baselines, metrics
+from colorlib import color, images
 from colorlib.errors import ColorkitError
-from colorlib.methods import METHODS
+from colorlib.evaluation.registry import METHODS
 
 NAMES = ("gray", "reinhard", "welsh")
 

@@ -3,23 +3,24 @@ import numpy as np
 import pytest
 import torch
 
-from colorlib import Config, color, colorize, losses, objective
+from colorlib import Config, color, colorize
+from colorlib.paper import losses, objective
 from colorlib.errors import ColorkitError
-from colorlib.optimize import style_weight_at
+from colorlib.paper.optimize import style_weight_at
 
 SMALL = dict(size=48, iterations=6)
 
 
 def test_schedule_cuts_beta_by_the_rate_each_iteration():
-    cfg = Config(style_weight=1000.0, decay=0.0025)
-    assert style_weight_at(cfg, 0) == 1000.0
-    assert style_weight_at(cfg, 1) == pytest.approx(997.5)
-    assert style_weight_at(cfg, 400) == pytest.approx(1000.0 * 0.9975**400)
-    assert style_weight_at(Config(decay=0.0), 999) == Config().style_weight
+    assert style_weight_at(1000.0, 0.0025, 0) == 1000.0
+    assert style_weight_at(1000.0, 0.0025, 1) == pytest.approx(997.5)
+    assert style_weight_at(1000.0, 0.0025, 400) == pytest.approx(1000.0 * 0.9975**400)
+    assert style_weight_at(1000.0, 0.0, 999) == 1000.0
 
 
 def test_history_records_the_schedule_per_iteration(motorcycle):
-    res = colorize(motorcycle["content"], motorcycle["style"], style_weight=500.0, decay=0.1, **SMALL)
+    res = colorize(motorcycle["content"], motorcycle["style"], style_weight=500.0, decay=0.1, size_normalise=False,
+                   **SMALL)
     assert [h["style_weight"] for h in res.history] == pytest.approx([500.0 * 0.9**i for i in range(6)])
     assert [h["iteration"] for h in res.history] == list(range(1, 7))
 
@@ -42,9 +43,12 @@ def test_lbfgs_runs_exactly_n_function_evaluations(motorcycle, monkeypatch):
 
     monkeypatch.setattr(objective.Objective, "__call__", counting)
     res = colorize(motorcycle["content"], motorcycle["style"], size=48, iterations=9, decay=0.01)
-    assert len(calls) == 9 and len(res.history) == 9
-    # β is applied per evaluation: the i-th evaluation sees β₀(1-r)^i
-    assert calls == pytest.approx([Config().style_weight * 0.99**i for i in range(9)])
+    assert len(res.history) == 9
+    assert len(calls) == 10  # 9 iterations + the one evaluation of the image returned (run["final"])
+    # β is applied per evaluation: the i-th evaluation sees β₀(1-r)^i; the final one the last iteration's β
+    beta0 = res.run["style_weight_used"]
+    assert calls[:9] == pytest.approx([beta0 * 0.99**i for i in range(9)])
+    assert calls[9] == pytest.approx(calls[8])
 
 
 def test_same_seed_same_bytes_and_other_seed_differs(motorcycle):
@@ -86,7 +90,7 @@ def test_keep_luminance_output_has_the_input_lightness_and_colour(motorcycle):
 
 
 def test_objective_matches_an_independent_computation(motorcycle):
-    from colorlib.vgg import FeatureExtractor
+    from colorlib.paper.vgg import FeatureExtractor
 
     cfg = Config(size=32, style_layers=("conv1_1", "relu2_1"), content_layers=("conv2_2",))
     net = FeatureExtractor("caffe", ("conv1_1", "relu2_1", "conv2_2"))
@@ -110,7 +114,7 @@ def test_neural_style_preset_records_paper_units_but_minimises_its_own(motorcycl
     res = colorize(motorcycle["content"], motorcycle["style"], Config.from_preset("neural-style", size=32, iterations=2))
     h = res.history[0]
     assert h["total_loss"] != pytest.approx(5.0 * h["content_loss"] + 100.0 * h["style_loss"])
-    assert res.params["scaling"] == "neural-style" and res.params["tv_weight"] == 1e-3
+    assert res.params["loss_form"] == "neural-style" and res.params["tv_weight"] == 1e-3
 
 
 def test_on_step_can_stop_the_run(motorcycle):

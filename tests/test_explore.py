@@ -11,8 +11,12 @@ from PIL import Image
 
 pytest.importorskip("ipywidgets")
 
-from colorlib import color, config, data, explore, images  # noqa: E402
+from colorlib import color, data, images  # noqa: E402
+from colorlib.app import explore, explore_runs  # noqa: E402
 from colorlib.errors import ColorkitError  # noqa: E402
+from colorlib.exemplar.method import colorize_exemplar  # noqa: E402
+from colorlib.evaluation import metrics  # noqa: E402
+from colorlib.paper import config  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -73,6 +77,7 @@ def test_run_button_updates_preview_plot_history_and_save(tmp_path, prints):
     assert bytes(ex.plot.value)[:8] == b"\x89PNG\r\n\x1a\n"
     assert row["delta_e2000"] > 0 and f"{row['delta_e2000']:.2f}" in ex.table.value
     assert ex.run_button.disabled is False and ex.stop_button.disabled is True
+    assert ex.last_message.endswith(f"on {ex.results[-1].run['device']}, ΔE2000 {row['delta_e2000']:.2f}")
 
     assert not (tmp_path / "explore").exists()  # nothing is written before Save
     ex.save_button.click()
@@ -84,7 +89,9 @@ def test_run_button_updates_preview_plot_history_and_save(tmp_path, prints):
     assert record["params"]["size"] == 32 and record["params"]["seed"] == 3 and len(record["history"]) == 3
     assert record["explorer"]["delta_e2000"] == pytest.approx(row["delta_e2000"])
     assert record["versions"]["torch"]
-    assert row["saved"] == pngs[0].name and pngs[0].name in ex.table.value
+    assert row["saved"] == pngs[0].name and pngs[0].name not in ex.table.value  # a column shown on demand
+    ex.all_columns.value = True
+    assert pngs[0].name in ex.table.value and "content layers" in ex.table.value
 
 
 def test_stop_ends_a_run_early_while_the_caller_stays_free(tmp_path):
@@ -149,7 +156,7 @@ def test_presets_fill_the_controls_and_are_read_when_built(monkeypatch, tmp_path
     ex.preset.value = "neural-style"
     assert ex.content_layers.value == ("relu4_2",) and ex.ratio.value == pytest.approx(100 / 5)
     cfg = ex.config()
-    assert (cfg.scaling, cfg.content_weight, cfg.style_weight, cfg.tv_weight) == ("neural-style", 5.0, 100.0, 1e-3)
+    assert (cfg.loss_form, cfg.content_weight, cfg.style_weight, cfg.tv_weight) == ("neural-style", 5.0, 100.0, 1e-3)
     assert (cfg.size, cfg.iterations) == (32, 3)  # a preset that does not name them leaves them alone
     ex.style_layers.value = ("relu1_1", "relu3_1")
     assert ex.config().style_layer_weights == (1.0, 1.0)  # the preset's per-layer weight, one per chosen layer
@@ -168,8 +175,12 @@ def test_presets_fill_the_controls_and_are_read_when_built(monkeypatch, tmp_path
 
     ex.preset.value = "paper"
     cfg = ex.config()
-    assert cfg.content_layers == ("conv4_2",) and cfg.style_layers[0] == "conv1_1" and cfg.style_weight == 1e4
-    assert cfg.decay == 0.0025 and cfg.optimizer == "lbfgs" and cfg.init == "noise"
+    assert cfg.content_layers == ("relu4_2",) and cfg.style_layers == config.RELU_STYLE_LAYERS
+    assert cfg.style_weight == 1e3 and cfg.decay == 0.0025 and cfg.optimizer == "lbfgs" and cfg.init == "noise"
+    assert cfg == config.Config.from_preset("paper", size=64, iterations=7)  # nothing else changed on the way
+
+    ex.preset.value = "paper-preReLU"
+    assert ex.content_layers.value == ("conv4_2",) and ex.config().style_layers[0] == "conv1_1"
 
 
 @pytest.mark.slow
@@ -185,3 +196,91 @@ def test_notebook_smoke_run_under_papermill(tmp_path):
     assert record["params"]["size"] == 48 and record["iterations_run"] == 4 and record["explorer"]["status"] == "done"
     text = out.read_text()
     assert "application/vnd.jupyter.widget-view+json" in text  # the UI was built and displayed
+
+
+# --- issue 16 item 5: what the explorer shows and when --------------------------------------------------------
+def _gray_content_and_style(ex, tmp_path):
+    """A small gray content from a path and a colour style upload: no bundled prints needed."""
+    content_file = tmp_path / "gray.png"
+    images.save(gradient(gray=True), content_file)
+    ex.content.source.value = "path"
+    ex.content.path.value = str(content_file)
+    upload(ex.style, "style.png", png(gradient()))
+    ex.init.value = "content"
+
+
+def test_a_run_click_as_the_button_reenables_is_not_lost(tmp_path):
+    ex = explore.Explorer(size=32, iterations=2, every=1, output_dir=str(tmp_path))
+    _gray_content_and_style(ex, tmp_path)
+    seen = []
+
+    def click_when_enabled(change):
+        if change["new"] is False and not seen:  # the user clicks Run the instant it is enabled again
+            seen.append(len(ex.history))
+            ex.run_button.click()
+
+    ex.run_button.observe(click_when_enabled, "disabled")
+    ex.run_button.click()
+    assert ex.wait(timeout=300) and not ex.running
+    assert seen == [1], "the Run button was enabled before the run was recorded"
+    assert [r["run"] for r in ex.history] == [1, 2], ex.last_message
+    assert all(r["status"] == "done" for r in ex.history) and ex.run_button.disabled is False
+
+
+def test_status_line_names_the_device_used_not_auto(tmp_path):
+    ex = explore.Explorer(size=32, iterations=2, every=1, device="auto", output_dir=str(tmp_path))
+    _gray_content_and_style(ex, tmp_path)
+    lines = []
+    ex.message.observe(lambda change: lines.append(change["new"]), "value")
+    ex.run_button.click()
+    assert ex.wait(timeout=300)
+    used = ex.results[-1].run["device"]
+    assert ex.history[-1]["device"] == used and used != "auto"
+    assert lines[0].startswith("running 2 iterations at 32 px on ") and lines[0].endswith(f"on {used}…")
+    assert ex.last_message == lines[-1] and ex.last_message.endswith(f"on {used}")
+    assert not any("auto" in line for line in lines)
+
+
+def test_history_shows_the_main_columns_and_all_on_demand():
+    row = dict(run=1, content="/x/hiroshige_tokaido_18_ejiri.jpg", style="style.png", preset="paper",
+               **{"beta/alpha": 1e3}, decay=0.0025, optimizer="lbfgs", lr=None, init="noise", size=48,
+               iterations=10, iterations_run=7, content_layers="relu4_2", style_layers="relu1_1",
+               keep_luminance=False, seed=0, device="cpu", content_loss=1.0, style_loss=2.0, total_loss=3.0,
+               delta_e2000=4.567, colourfulness=12.3, colourfulness_truth=20.0, seconds=1.25, status="stopped",
+               saved="a.png")
+    main = explore_runs.history_html([row])
+    headers = [h.split("</th>")[0] for h in main.split("<th>")[1:]]
+    assert headers == ["#", "content", "style", "preset", "β/α", "decay", "iterations", "ΔE2000", "colourful",
+                       "s", "status"]
+    assert ">18_ejiri<" in main and ">7<" in main and ">4.57<" in main and "relu4_2" not in main
+    everything = explore_runs.history_html([row], all_columns=True)
+    assert all(f">{v}<" in everything for v in ("relu4_2", "relu1_1", "cpu", "a.png", "lbfgs", "10"))
+
+
+def test_default_output_folder_is_under_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    ex = explore.Explorer(size=32, iterations=1)
+    assert ex.output_dir == str(tmp_path / "results" / "explore")
+    assert explore.Explorer(size=32, output_dir="elsewhere").output_dir == str(tmp_path / "elsewhere")
+
+
+def test_exemplar_start_is_the_exemplar_result(tmp_path, motorcycle):
+    cfg = explore_runs.build_config("paper", ratio=1e3, decay=0.0, iterations=0, size=48, optimizer="lbfgs", lr=1.0,
+                                    momentum=0.0, init="exemplar", content_layers=("relu4_2",),
+                                    style_layers=("relu1_1",), keep_luminance=False, seed=0, device="cpu")
+    assert (cfg.init, cfg.init_image) == ("image", "(exemplar result)")
+    ex = explore.Explorer(size=48, iterations=0, device="cpu", output_dir=str(tmp_path))
+    assert "exemplar" in ex.init.options and "prior" not in ex.init.options
+    for picker, key in ((ex.content, "truth"), (ex.style, "style")):
+        upload(picker, f"{key}.png", png(motorcycle[key]))
+    ex.init.value = "exemplar"
+    ex.run_button.click()
+    assert ex.wait(timeout=300)
+    row, result = ex.history[-1], ex.results[-1]
+    assert row["status"] == "done" and row["init"] == "exemplar", ex.last_message
+    assert (ex.config().init, ex.config().init_image) == ("image", "(exemplar result)")
+    assert result.params["init"] == "image"
+    direct = colorize_exemplar(images.decode(png(motorcycle["truth"]), "t.png"),
+                               images.decode(png(motorcycle["style"]), "s.png"), 48)
+    assert metrics.delta_e2000(result.image, direct) < 0.5  # 0 iterations: the start image, via the network's input
+    assert row["delta_e2000"] is not None  # a colour content: scored against its own colours

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from colorlib import losses
+from colorlib.paper import losses
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from colorlib import color, metrics
+from colorlib import color
+from colorlib.evaluation import metrics
 
 
 def _gray_with_lightness(L, shape=(8, 8)):
@@ -71,10 +72,19 @@ def test_evaluate_keys_and_ratio(motorcycle):
     scores = metrics.evaluate(motorcycle["style"][:, : motorcycle["truth"].shape[1]], motorcycle["truth"],
                               source=motorcycle["content"])
     assert set(scores) == {"delta_e2000", "psnr", "ssim", "colourfulness", "colourfulness_truth",
-                           "colourfulness_ratio", "colourfulness_gap", "lightness_error"}
+                           "colourfulness_ratio", "colourfulness_gap", "structure_ssim", "lightness_error"}
     assert all(np.isfinite(v) for v in scores.values())
     assert scores["colourfulness_ratio"] == pytest.approx(scores["colourfulness"] / scores["colourfulness_truth"])
     assert scores["colourfulness_gap"] == pytest.approx(scores["colourfulness"] - scores["colourfulness_truth"])
     assert "lightness_error" not in metrics.evaluate(motorcycle["truth"], motorcycle["truth"])
     # a gray truth has no colourfulness to compare with: the ratio is undefined, not a division error
     assert math.isnan(metrics.evaluate(motorcycle["content"], motorcycle["content"])["colourfulness_ratio"])
+
+
+def test_structure_ssim_sees_layout_not_colour(motorcycle):
+    truth = motorcycle["truth"]
+    assert metrics.structure_ssim(truth, truth) == pytest.approx(1.0, abs=1e-9)
+    # the gray input has the truth's L* (up to the gray's own rounding): its layout is the truth's
+    assert metrics.structure_ssim(motorcycle["content"], truth) > 0.95
+    # the same colours, the picture flipped: the layout is gone
+    assert metrics.structure_ssim(truth[:, ::-1], truth) < 0.7

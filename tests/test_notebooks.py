@@ -18,13 +18,13 @@ import shutil
 import nbformat
 import pytest
 
-from colorlib import regenerate
+from colorlib.app import regenerate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REFERENCE = os.path.join(ROOT, "tests", "reference")
 UPDATE = os.environ.get("COLORKIT_UPDATE_REFERENCES") == "1"
 FIGURE_NOTEBOOKS = ("01_figure1_ukiyoe.ipynb", "02_figure2_optimizers.ipynb")
-PNGS = ("figure1.png", "figure2.png", "figure2_losses.png")
+PNGS = ("figure1.png", "figure1_ablation.png", "figure2.png", "figure2_losses.png")
 REL_TOL = 1e-3  # losses, learning rates, gradient scale: relative
 ABS_TOL = 0.02  # ΔE2000 (0-100 scale) and colourfulness ratios: absolute
 RMS_TOL = 1.0  # golden PNGs: RMS of the pixel difference on the 0-255 scale (matplotlib.testing.compare)
@@ -36,11 +36,16 @@ def numbers(record: dict) -> dict:
     if record["figure"] == "figure1":
         for col in record["columns"]:
             for key in ("content_loss", "style_loss", "total_loss", "delta_e2000", "delta_e2000_gray",
-                        "colourfulness_ratio"):
+                        "colourfulness_ratio", "structure_ssim"):
                 out[f"columns[{col['name']}].{key}"] = col[key]
+    elif record["figure"] == "figure1_ablation":
+        for name, run in record["variants"].items():
+            for key in ("total_loss", "delta_e2000", "colourfulness_ratio", "structure_ssim", "style_weight_used"):
+                out[f"variants.{name}.{key}"] = run[key]
     else:
         for name, run in record["variants"].items():
-            for key in ("lr", "content_loss", "style_loss", "total_loss", "delta_e2000", "colourfulness_ratio"):
+            for key in ("lr", "content_loss", "style_loss", "total_loss", "delta_e2000", "colourfulness_ratio",
+                        "structure_ssim"):
                 out[f"variants.{name}.{key}"] = run[key]
         sweep = record["sgd_lr_sweep"]
         out["sgd_lr_sweep.gradient_scale"] = sweep["gradient_scale"]
@@ -59,7 +64,7 @@ def differences(expected: dict, actual: dict) -> list[str]:
             if want != got:
                 lines.append(f"{key}: expected {want}, got {got}")
             continue
-        relative = any(word in key for word in ("loss", "lr", "gradient_scale"))
+        relative = any(word in key for word in ("loss", "lr", "gradient_scale", "style_weight"))
         diff = abs(got - want) / max(abs(want), 1e-12) if relative else abs(got - want)
         tol = REL_TOL if relative else ABS_TOL
         if not diff <= tol or math.isnan(got):
@@ -78,7 +83,8 @@ def smoke_run(tmp_path_factory):
 
 @pytest.mark.slow
 def test_smoke_run_writes_every_result(smoke_run):
-    for name in ("figure1.png", "figure1.json", "figure2.png", "figure2_losses.png", "figure2.json",
+    for name in ("figure1.png", "figure1.json", "figure1_ablation.png", "figure1_ablation.json", "figure2.png",
+                 "figure2_losses.png", "figure2.json",
                  *(f"notebooks/{nb}" for nb in FIGURE_NOTEBOOKS)):
         assert (smoke_run / name).is_file(), f"{name} missing from {smoke_run}"
     assert not [p for p in os.listdir(smoke_run) if p.startswith(".regenerate")], "staging folder left behind"
@@ -87,16 +93,17 @@ def test_smoke_run_writes_every_result(smoke_run):
     assert len(record["columns"]) >= 3 and record["versions"]["torch"]
     executed = nbformat.read(smoke_run / "notebooks" / FIGURE_NOTEBOOKS[1], as_version=4)
     printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
-    assert "the paper's claim that L-BFGS is better" in printed  # the computed verdict is shown
+    assert "L-BFGS (no tuning, lr 1) vs SGD" in printed  # the computed verdict is shown
+    assert all("structure_ssim" in c for c in record["columns"])
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("stem", ["figure1", "figure2"])
+@pytest.mark.parametrize("stem", ["figure1", "figure1_ablation", "figure2"])
 def test_numbers_match_reference(smoke_run, stem):
     actual = numbers(json.loads((smoke_run / f"{stem}.json").read_text()))
     path = os.path.join(REFERENCE, f"{stem}.json")
     if UPDATE:
-        from colorlib.results import versions, write_json
+        from colorlib.record import versions, write_json
 
         write_json({"profile": "smoke", "command": "COLORKIT_UPDATE_REFERENCES=1 pytest tests/test_notebooks.py",
                     "versions": versions(), "values": actual}, path)
@@ -206,7 +213,7 @@ def test_no_matching_notebook_is_a_one_line_error(tmp_path, capsys):
 
 def _figure2_record(lbfgs_loss, sgd_loss, de):
     """A figure2 record with the given fixed-β total losses and ΔE2000 per variant (dict name -> ΔE)."""
-    from colorlib.figures import VARIANTS
+    from colorlib.experiments.figures import VARIANTS
 
     variants = {k: dict(label=VARIANTS[k][2], total_loss=lbfgs_loss if k.startswith("lbfgs") else sgd_loss,
                         delta_e2000=de[k], colourfulness_ratio=0.5, diverged=None) for k in VARIANTS}
@@ -215,7 +222,7 @@ def _figure2_record(lbfgs_loss, sgd_loss, de):
 
 
 def test_figure2_verdict_follows_the_numbers():
-    from colorlib.figures import figure2_verdict
+    from colorlib.experiments.figures import figure2_verdict
 
     paper_like = dict(sgd_fixed=14.0, sgd_decay=13.0, lbfgs_fixed=12.0, lbfgs_decay=11.0)
     text = figure2_verdict(_figure2_record(1.0, 2.0, paper_like))
@@ -232,7 +239,7 @@ def test_figure2_verdict_follows_the_numbers():
 
 
 def test_figure1_verdict_says_when_gray_wins():
-    from colorlib.figures import figure1_verdict
+    from colorlib.experiments.figures import figure1_verdict
 
     cols = [dict(delta_e2000=15.0, delta_e2000_gray=12.0), dict(delta_e2000=10.0, delta_e2000_gray=12.0)]
     summary = dict(mean_delta_e2000=12.5, mean_delta_e2000_gray=12.0, columns_beating_gray=1,

@@ -22,7 +22,8 @@ import torch
 from PIL import Image
 
 import colorlib
-from colorlib import images, results, vgg
+from colorlib import images, record as results
+from colorlib.paper import vgg
 from colorlib.atomic import atomic_write
 from colorlib.errors import ColorkitError, DivergenceError
 
@@ -179,7 +180,7 @@ def test_bad_input_one_line_error_no_output(case, corpus, monkeypatch, capsys):
     """The CLI's main() in this process (what `python -m colorlib` runs): exit 2, one line, nothing written."""
     if case == "output in /proc" and not os.path.isdir("/proc"):
         pytest.skip("no /proc here")
-    from colorlib import cli
+    from colorlib.app import cli
 
     monkeypatch.chdir(corpus)
     for key, value in BAD[case][1].items():

@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 from skimage import data as skdata
 
-from colorlib import cli, color, images, retrieval
+from colorlib.app import cli
+from colorlib import color, images
+from colorlib.evaluation import retrieval
 from colorlib.errors import ColorkitError
 
 SIZE = 64  # small descriptors keep the test fast; relu4_1 is then 8x8
@@ -78,10 +80,12 @@ def test_cli_auto_prints_the_ranking_then_colorizes(folder, motorcycle_files, tm
     code = cli.main(["colorize", motorcycle_files["content"], "auto", "--style-dir", str(folder), "-o", out,
                      "--size", "32", "--iterations", "1", "--optimizer", "adam", "--quiet"])
     printed = capsys.readouterr().out.splitlines()
-    expected = [os.path.basename(p) for p, _ in retrieval.rank(images.load(motorcycle_files["content"]),
-                                                               _paths(folder))]
+    ranking = retrieval.rank(images.load(motorcycle_files["content"]), _paths(folder))
+    expected = [os.path.basename(p) for p, _ in ranking]
     assert code == 0
-    assert printed[: len(expected)] == expected
+    shown = [line.split(None, 1) for line in printed[: len(expected)]]  # "score  name", best first
+    assert [name for _, name in shown] == expected
+    assert [float(score) for score, _ in shown] == pytest.approx([s for _, s in ranking], abs=1e-4)
     assert os.path.isfile(out)
     import json
 

@@ -1,4 +1,5 @@
 """Sweeps on Dask: spec validation, run ids, resumability, failures, and a real loopback cluster losing a worker."""
+import contextlib
 import json
 import os
 import signal
@@ -10,9 +11,9 @@ import numpy as np
 import pytest
 
 from colorlib import color, images
-from colorlib.cli import main
+from colorlib.app.cli import main
 from colorlib.errors import ColorkitError
-from colorlib.sweep import local_size, pivot, plan, read_table, summarize, sweep
+from colorlib.experiments.sweep import local_size, pivot, plan, read_table, summarize, sweep
 
 TINY = dict(size=32, iterations=2)
 VALUES = [1e3, 1e5]
@@ -57,7 +58,17 @@ def run_files(out):
     (dict(grid={"style_wieght": [1, 2]}), "unknown Config field 'style_wieght'"),
     (dict(grid={"style_weight": []}), "style_weight has no values"),
     (dict(grid={}), "grid is empty"),
-    (dict(grid={"decay": [0.5, 2.0]}), "decay must be in [0, 1)"),
+    (dict(grid={"decay": [0.5, 2.0]}), "decay must be < 1"),
+    (dict(grid={"style_weight": [float("nan"), 1e3]}), "grid.style_weight: nan is not a finite number"),
+    (dict(grid={"style_weight": ["inf"]}), "grid.style_weight: inf is not a finite number"),
+    (dict(grid={"iterations": [float("inf")]}), "grid.iterations: inf is not a finite number"),
+    (dict(config={**TINY, "noise_std": float("nan")}), "config.noise_std: nan is not a finite number"),
+    (dict(seeds=[0, float("nan")]), "seeds.seed: nan is not a finite number"),
+    (dict(grid={"style_weight": [[1e3, 1e4], 1e5]}), "grid.style_weight: [1000.0, 10000.0] is a list"),
+    (dict(grid={"style_weight": [{"a": 1}]}), "grid.style_weight: {'a': 1} is not a plain value"),
+    (dict(grid={"content_layers": [["relu4_2", ["relu3_1"]]]}), "['relu3_1'] is not a plain value"),
+    (dict(grid=5), "grid must be a mapping of Config fields to lists of values, got 5"),
+    (dict(grid=[1e3, 1e4]), "grid must be a mapping"),
     (dict(grid={"zip": {"decay": [0, 0.1], "tv_weight": [0]}}), "zip lists differ"),
     (dict(grid={"iterations": ["many"]}), "grid.iterations: 'many' is not a number"),
     (dict(profile="huge"), "unknown profile 'huge'"),
@@ -119,8 +130,84 @@ def test_run_id_depends_on_input_bytes_and_config(prints, tmp_path):
     assert not {t["run_id"] for t in plan(spec)[0]} & set(base.values())
 
 
+def test_bad_yaml_values_are_one_line_errors_at_plan_time(prints, tmp_path):
+    pair = f"pairs: [{{content: {prints['content0']}, style: {prints['style0']}}}]\n"
+    for body, words in (("grid: {style_weight: [.nan, 1e3]}", "grid.style_weight: nan is not a finite number"),
+                        ("grid: {style_weight: [.inf]}", "grid.style_weight: inf is not a finite number"),
+                        ("grid: {decay: [[0, 0.1]]}", "grid.decay: [0, 0.1] is a list"),
+                        ("grid: 5", "grid must be a mapping"),
+                        ("config: {seed: .nan}", "config.seed: nan is not a finite number")):
+        spec = tmp_path / "s.yaml"
+        spec.write_text(pair + body + "\n")
+        with pytest.raises(ColorkitError) as info:
+            plan(str(spec))
+        assert words in str(info.value) and "\n" not in str(info.value), body
+
+
+def test_list_fields_take_lists_in_a_grid(prints):
+    spec = {**tiny_spec(prints), "grid": {"content_layers": [["relu4_2"], ["relu3_2", "relu4_2"]]}}
+    tasks, _ = plan(spec)
+    assert {tuple(t["config"]["content_layers"]) for t in tasks} == {("relu4_2",), ("relu3_2", "relu4_2")}
+
+
+def test_run_id_includes_the_numerics_environment(prints):
+    import torch
+
+    from colorlib.experiments.sweep.environment import numerics
+    from colorlib.hardware import resolve_device
+
+    spec = tiny_spec(prints)
+    tasks, info = plan(spec)
+    env = tasks[0]["environment"]
+    assert env == {"torch_version": torch.__version__, "torch_threads": info["local_size"][1],
+                   "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
+                   "device": str(resolve_device("auto")), "precision": "fp32"}
+    ids = lambda found: {t["run_id"] for t in found[0]}  # noqa: E731
+    base = ids((tasks, info))
+    here = numerics([("auto", "fp32")], threads=env["torch_threads"])
+    assert ids(plan(spec, environment=here)) == base
+    for change in ({"torch_threads": env["torch_threads"] + 1}, {"torch_version": "0.0.0"},
+                   {"deterministic_algorithms": not env["deterministic_algorithms"]},
+                   {"resolved": {"auto|fp32": {"device": "cuda", "precision": "fp32"}}},
+                   {"resolved": {"auto|fp32": {"device": "cpu", "precision": "bf16"}}}):
+        assert not ids(plan(spec, environment={**here, **change})) & base, change
+    bf16, _ = plan({**spec, "config": {**TINY, "precision": "bf16"}})
+    assert {t["environment"]["precision"] for t in bf16} == {"bf16"} and not {t["run_id"] for t in bf16} & base
+    threads = {plan(spec, workers=n)[0][0]["environment"]["torch_threads"]: ids(plan(spec, workers=n))
+               for n in (1, 2)}
+    if len(threads) == 2:  # more than one core: one worker runs on more threads than each of two
+        assert not threads[min(threads)] & threads[max(threads)]
+    with pytest.raises(ColorkitError, match="CUDA is not available") if not torch.cuda.is_available() \
+            else contextlib.nullcontext():
+        plan({**spec, "config": {**TINY, "device": "cuda"}})
+
+
+def test_a_worker_unlike_the_run_id_records_a_one_line_failure(prints, tmp_path):
+    from colorlib.experiments.sweep import run_task
+
+    task = plan(tiny_spec(prints))[0][0]
+    task["environment"] = {**task["environment"], "torch_version": "0.0.0"}
+    outcome = run_task(task, str(tmp_path))
+    assert outcome["status"] == "failed" and "torch_version" in outcome["record"]["error"]
+    assert run_files(str(tmp_path)) == {task["run_id"]: ["error.json"]}
+
+
+def test_table_takes_final_losses_from_the_record(prints, tmp_path):
+    from colorlib.experiments.sweep import table_rows
+    from colorlib.record import write_json
+
+    tasks, info = plan(tiny_spec(prints))
+    last = dict(content_loss=9.0, style_loss=9.0, total_loss=18.0, style_weight=1e3)
+    final = dict(content_loss=1.0, style_loss=2.0, total_loss=3.0, style_weight=1e3)
+    write_json({"status": "ok", "history": [last], "final": final}, tmp_path / "runs" / tasks[0]["run_id"] / "run.json")
+    write_json({"status": "ok", "history": [last]}, tmp_path / "runs" / tasks[1]["run_id"] / "run.json")
+    rows = table_rows(tasks[:2], str(tmp_path), info["grid_keys"])
+    assert (rows[0]["content_loss"], rows[0]["total_loss"]) == (1.0, 3.0)
+    assert (rows[1]["content_loss"], rows[1]["total_loss"]) == (9.0, 18.0)
+
+
 def test_retrieved_pairs_take_the_best_ranked_other_candidate(prints):
-    retrieval = pytest.importorskip("colorlib.retrieval")
+    retrieval = pytest.importorskip("colorlib.evaluation.retrieval")
     candidates = [prints["style0"], prints["style1"], prints["content0"]]
     spec = {**tiny_spec(prints), "pairs": {"retrieved": {"contents": [prints["content0"]], "candidates": candidates}}}
     tasks, _ = plan(spec)
@@ -186,7 +273,7 @@ def test_tiny_sweep_on_local_cluster_resumes_and_records_failures(prints, tmp_pa
     broken = rows[0]["run_id"]
     with open(os.path.join(out, "runs", broken, "run.json"), "w") as fh:
         fh.write('{"params": {')
-    third = sweep(tiny_spec(prints, bad=True), out=out, workers=1, progress=False)
+    third = sweep(tiny_spec(prints, bad=True), out=out, workers=2, progress=False)  # same threads: same ids
     assert third.started == 3 and third.failed == 2
     rows = read_table(third.table)
     failed = [r for r in rows if r["status"] == "failed"]
@@ -242,6 +329,18 @@ def loopback_cluster(tmp_path):
         log.close()
 
 
+def _workers(client) -> dict:
+    """{address: (name, [keys it is running])} read from the scheduler in one call.
+
+    Not client.processing() + client.scheduler_info()["workers"][address]: scheduler_info() returns the client's
+    cached identity, which its periodic refresh (every 2 s, distributed.client.scheduler-info-interval) rewrites
+    without any per-worker entries, so a refresh landing between the fetch and the read gave
+    KeyError: 'tcp://127.0.0.1:…' now and then (issue 16 item 4). The lambda is pickled by value: the scheduler
+    process cannot import this test module."""
+    return client.run_on_scheduler(lambda dask_scheduler: {
+        addr: (ws.name, [ts.key for ts in ws.processing]) for addr, ws in dask_scheduler.workers.items()})
+
+
 @pytest.mark.slow
 def test_cli_sweep_on_a_loopback_cluster_survives_a_killed_worker(prints, tmp_path, loopback_cluster):
     from distributed import Client
@@ -258,9 +357,9 @@ def test_cli_sweep_on_a_loopback_cluster_survives_a_killed_worker(prints, tmp_pa
         with Client(address, timeout="30s") as client:
             victim, deadline = None, time.time() + 120
             while victim is None and time.time() < deadline:  # a worker busy with a run
-                for addr, keys in client.processing().items():
+                for name, keys in _workers(client).values():
                     if keys:
-                        victim = client.scheduler_info()["workers"][addr]["name"]
+                        victim = name
                         lost = {str(k).replace("colorkit-run-", "") for k in keys}
                         break
                 time.sleep(0.05)
@@ -268,7 +367,7 @@ def test_cli_sweep_on_a_loopback_cluster_survives_a_killed_worker(prints, tmp_pa
             workers[victim].send_signal(signal.SIGKILL)
             workers[victim].wait(timeout=10)
             output, _ = sweeper.communicate(timeout=240)
-            assert len(client.scheduler_info()["workers"]) == 1
+            assert [name for name, _ in _workers(client).values()] == [({"w1", "w2"} - {victim}).pop()]
     finally:
         if sweeper.poll() is None:
             sweeper.kill()
@@ -288,7 +387,7 @@ def test_cli_sweep_on_a_loopback_cluster_survives_a_killed_worker(prints, tmp_pa
 
 @pytest.mark.slow
 def test_notebook_05_smoke_writes_table_heatmap_and_grid(tmp_path):
-    from colorlib import regenerate
+    from colorlib.app import regenerate
 
     assert regenerate.main(["--profile", "smoke", "--only", "05", "--output-dir", str(tmp_path), "--quiet"]) == 0
     rows = read_table(tmp_path / "sweep" / "table.csv")

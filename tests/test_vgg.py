@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from colorlib import vgg
+from colorlib.paper import vgg
 from colorlib.errors import ColorkitError
 
 

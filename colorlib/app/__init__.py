@@ -1,0 +1,1 @@
+"""What a user runs: the command line, the widget explorer, the notebook regeneration."""

@@ -1,0 +1,203 @@
+"""The command line, one entry point: `colorkit colorize|figures|sweep|data` (= `python -m colorlib …`).
+
+Every error is one line `error: …` and exit 2; divergence exits 3, Ctrl-C 130 (after saving the run so far)."""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import warnings
+
+from colorlib.errors import ColorkitError, DivergenceError, Interrupted
+from colorlib.paper.config import INITS, LOSS_FORMS, OPTIMIZERS, PRECISIONS, PRESETS, Config
+
+EXIT_OK, EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
+# Presets that are not Config data but other ways of running: 'fast' adds speed-ups around the paper's loop,
+# 'best' is the exemplar method (optimisation only if --iterations is given).
+RUNNERS = {"fast": "paper", "best": "paper"}
+ALL_PRESETS = (*PRESETS, *RUNNERS)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not a usage wall
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _finite_float(text):
+    import math
+
+    value = float(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
+def preset_defaults(preset: str) -> Config:
+    """The Config the colorize command starts from with --preset `preset` (what its --help shows)."""
+    if preset == "fast":
+        from colorlib.speedups.staged import FAST_CONFIG
+
+        return Config.from_preset("paper", **FAST_CONFIG).replace(preset="fast")
+    if preset == "best":
+        return Config.from_preset("paper", size=256, iterations=0, init="image", init_image="(exemplar result)",
+                                  keep_luminance=True).replace(preset="best")
+    return Config.from_preset(preset)
+
+
+def add_colorize_parser(sub, preset: str) -> None:
+    d = preset_defaults(preset if preset in ALL_PRESETS else "paper")
+    p = sub.add_parser("colorize", help="colorize a grayscale image from a colour reference",
+                       description=f"Defaults shown are preset {d.preset!r}'s (see --preset); any option given "
+                                   "explicitly overrides the preset. 'best' is the exemplar method: with "
+                                   "--iterations N it adds N iterations of the paper's optimisation on top.")
+    p.add_argument("content", help="grayscale (or colour, grayscaled first) image giving the content")
+    p.add_argument("style", help="colour image giving the colours (style), or 'auto' to pick it from --style-dir")
+    p.add_argument("--style-dir", default=None, help="with style 'auto': folder of colour candidates, ranked by "
+                   "VGG similarity to the content; prints the ranking with scores and uses the best")
+    p.add_argument("-o", "--output", required=True, help="output image (.png/.jpg/.tif…); a .json is written "
+                                                          "beside it")
+    p.add_argument("--preset", choices=ALL_PRESETS, default="paper", help="starting set of defaults (default paper)")
+    S = argparse.SUPPRESS  # so that only options given explicitly override the preset
+
+    def opt(flag, help_text, **kw):
+        field = flag.lstrip("-").replace("-", "_")
+        value = getattr(d, field)
+        shown = ",".join(value) if isinstance(value, tuple) else value
+        p.add_argument(flag, default=S, help=f"{help_text} (default {shown})", **kw)
+
+    opt("--size", "longer side in px", type=_positive_int)
+    opt("--iterations", "iterations", type=int)
+    opt("--optimizer", "optimizer", choices=OPTIMIZERS)
+    p.add_argument("--lr", type=_finite_float, default=S, help="learning rate (default: L-BFGS 1, Adam 10, SGD 1)")
+    opt("--momentum", "SGD momentum", type=_finite_float)
+    opt("--content-weight", "α", type=_finite_float)
+    opt("--style-weight", "β/α at --reference-size (rescaled to --size unless --no-size-normalise)",
+        type=_finite_float)
+    opt("--reference-size", "size at which --style-weight is the balance", type=_positive_int)
+    p.add_argument("--no-size-normalise", dest="size_normalise", action="store_false", default=S,
+                   help="use --style-weight as given at every size")
+    opt("--tv-weight", "total variation weight", type=_finite_float)
+    opt("--decay", "β/α cut per iteration, 0 = fixed", type=_finite_float)
+    opt("--loss-form", "loss normalisation", choices=LOSS_FORMS)
+    opt("--content-layers", "comma-separated VGG layers")
+    opt("--style-layers", "comma-separated VGG layers")
+    opt("--init", "initial image", choices=INITS)
+    opt("--init-image", "image for --init image")
+    opt("--seed", "random seed", type=int)
+    opt("--device", "auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N, mps")
+    opt("--precision", "fp32, or bf16 autocast of the VGG features; auto = bf16 where the hardware has it",
+        choices=PRECISIONS)
+    opt("--weights", "'caffe' (bundled original VGG-19) or a torchvision vgg19 state-dict file")
+    p.add_argument("--keep-luminance", action="store_true", default=S,
+                   help=f"output lightness = input's CIELAB L*; only colour from the result (default "
+                        f"{d.keep_luminance})")
+    p.add_argument("--keep-best", action="store_true", default=S,
+                   help=f"return the lowest-loss iterate, not the last one (default {d.keep_best})")
+    p.add_argument("--save-every", type=int, default=0, help="write a snapshot OUTPUT_<iteration>.png every K "
+                                                              "iterations")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def build_parser(argv=None) -> argparse.ArgumentParser:
+    from colorlib.app.sweep_command import add_parser as add_sweep_parser
+
+    parser = _Parser(prog="colorkit", description="colorkit: image colorization by neural style transfer "
+                     "(Nguyen, Mori, Thawonmas 2016). Also `python -m colorlib`.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    add_colorize_parser(sub, _preset_in(argv))
+    f = sub.add_parser("figures", help="regenerate the notebooks' figures and tables into results/ (papermill)",
+                       add_help=False)
+    f.add_argument("rest", nargs=argparse.REMAINDER)
+    add_sweep_parser(sub)
+    from colorlib.app.data_command import add_parser as add_data_parser
+
+    add_data_parser(sub)
+    return parser
+
+
+def _preset_in(argv) -> str:
+    """The --preset given on the command line (so that --help shows that preset's defaults)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    for i, arg in enumerate(argv):
+        if arg == "--preset" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--preset="):
+            return arg.split("=", 1)[1]
+    return "paper"
+
+
+def config_from_args(args) -> Config:
+    fields = {k: v for k, v in vars(args).items() if k in Config.__dataclass_fields__ and k != "preset"}
+    for key in ("content_layers", "style_layers"):
+        if key in fields:
+            fields[key] = tuple(s.strip() for s in fields[key].split(",") if s.strip())
+    return preset_defaults(args.preset).replace(**fields)
+
+
+def cmd_colorize(args) -> int:
+    from colorlib.app import colorize_command
+
+    config = config_from_args(args)
+    if threading.current_thread() is threading.main_thread():
+        # Ctrl-C always means "stop and save", even where the shell started us with SIGINT ignored (cmd &)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    return colorize_command.run(args, config)
+
+
+def cmd_figures(args) -> int:
+    from colorlib.app import regenerate
+
+    return regenerate.main(args.rest)
+
+
+def cmd_sweep(args) -> int:
+    from colorlib.app.sweep_command import cmd_sweep as run
+
+    return run(args)
+
+
+def cmd_data(args) -> int:
+    from colorlib.app.data_command import run
+
+    return run(args)
+
+
+COMMANDS = {"colorize": cmd_colorize, "figures": cmd_figures, "sweep": cmd_sweep, "data": cmd_data}
+
+
+def main(argv=None) -> int:
+    try:
+        args = build_parser(argv).parse_args(argv)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        saved_format = warnings.formatwarning  # catch_warnings does not restore it; main() may run in-process
+        warnings.formatwarning = lambda msg, cat, *a, **k: f"notice: {msg}\n"
+        try:
+            return COMMANDS[args.command](args)
+        except ColorkitError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        except MemoryError:
+            print("error: out of memory; try a smaller --size", file=sys.stderr)
+            return EXIT_ERROR
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        finally:
+            warnings.formatwarning = saved_format
+
+
+__all__ = ["main", "build_parser", "config_from_args", "EXIT_OK", "EXIT_ERROR", "EXIT_DIVERGED",
+           "EXIT_INTERRUPTED", "DivergenceError", "Interrupted"]

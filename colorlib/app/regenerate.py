@@ -1,0 +1,180 @@
+"""Regenerate every result: run each notebooks/NN_*.ipynb headless with papermill, in order.
+
+    colorkit figures --profile quick|smoke|paper [--only PATTERN] [--output-dir results] [--no-cache]
+
+Each notebook gets the parameters it declares among profile, device, seed and output_dir. It writes into a fresh
+temporary folder inside the output folder; only when it finishes are its files moved into place (the executed
+notebook to OUTPUT/notebooks/), so a notebook that fails leaves the previous results as they were."""
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import glob
+import logging
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+
+from colorlib import data
+from colorlib.errors import ColorkitError, first_line
+from colorlib.experiments.profiles import PROFILES
+
+NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
+NOTEBOOKS_DIR = "notebooks"  # relative to the working directory: the notebooks come with a clone, not the wheel
+KERNEL = "python3"
+
+
+def find_notebooks(folder: str = NOTEBOOKS_DIR, only: str | None = None) -> list[str]:
+    """The notebooks NN_*.ipynb in `folder`, sorted by name, filtered by the glob `only` (on the file name)."""
+    paths = sorted(glob.glob(os.path.join(folder, NOTEBOOK_PATTERN)))
+    if only:
+        pattern = only if only.endswith(("*", ".ipynb")) else only + "*"  # '02' means '02*'
+        paths = [p for p in paths if fnmatch.fnmatch(os.path.basename(p), pattern)]
+    return paths
+
+
+def parameters_for(path: str, values: dict) -> dict:
+    """The subset of `values` that the notebook declares in its cell tagged 'parameters'."""
+    import papermill
+
+    declared = papermill.inspect_notebook(path)
+    return {k: v for k, v in values.items() if k in declared}
+
+
+def _move_tree(src: str, dest: str) -> list[str]:
+    """Move every file under src to the same relative place under dest (os.replace: atomic per file)."""
+    moved = []
+    for root, _, files in os.walk(src):
+        for name in files:
+            rel = os.path.relpath(os.path.join(root, name), src)
+            target = os.path.join(dest, rel)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            os.replace(os.path.join(root, name), target)
+            moved.append(rel)
+    return sorted(moved)
+
+
+def run_notebook(path: str, output_dir: str, values: dict, kernel: str = KERNEL, progress: bool = True,
+                 log_output: bool = True) -> list[str]:
+    """Execute one notebook into a temporary folder in output_dir; move its files into place on success.
+
+    Returns the files written (relative to output_dir). On failure raises ColorkitError with a one-line message;
+    the executed notebook is kept as OUTPUT/notebooks/NAME.failed.ipynb for inspection, nothing else changes."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    name = os.path.basename(path)
+    os.makedirs(output_dir, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=f".regenerate-{os.path.splitext(name)[0]}-", dir=output_dir)
+    executed = os.path.join(staging, "notebooks", name)
+    os.makedirs(os.path.dirname(executed))
+    failed_copy = os.path.join(output_dir, "notebooks", name.replace(".ipynb", ".failed.ipynb"))
+    try:
+        params = parameters_for(path, {**values, "output_dir": os.path.abspath(staging)})
+        try:
+            papermill.execute_notebook(path, executed, parameters=params, kernel_name=kernel,
+                                       progress_bar=progress, log_output=log_output,
+                                       cwd=os.path.dirname(os.path.abspath(path)))
+        except PapermillExecutionError as exc:
+            _keep_failed(executed, failed_copy)
+            raise ColorkitError(f"{name} failed in cell {exc.cell_index}: {exc.ename}: {first_line(exc.evalue)} "
+                                f"(executed notebook: {failed_copy})") from None
+        except ColorkitError:
+            raise
+        except Exception as exc:  # kernel missing or died, unreadable notebook, ...
+            _keep_failed(executed, failed_copy)
+            raise ColorkitError(f"{name} could not run: {type(exc).__name__}: {first_line(str(exc))}") from None
+        if os.path.exists(failed_copy):
+            os.remove(failed_copy)
+        return _move_tree(staging, output_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _keep_failed(executed: str, target: str) -> None:
+    if os.path.isfile(executed):
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.replace(executed, target)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _cell_output_only(record: logging.LogRecord) -> bool:
+    """Keep what the notebook prints; drop papermill's own bookkeeping lines."""
+    text = record.getMessage()
+    return bool(text.strip()) and not text.startswith(("Executing Cell", "Ending Cell", "Input Notebook",
+                                                        "Output Notebook", "Working directory",
+                                                        "Executing notebook with kernel"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="colorkit figures", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--profile", default="quick", choices=list(PROFILES),
+                   help="run size: smoke (CI, seconds), quick (2-core CPU), paper (GPU)")
+    p.add_argument("--only", metavar="PATTERN", help="run only notebooks whose file name matches this glob, "
+                                                     "e.g. '0[12]_*' or 02")
+    p.add_argument("--output-dir", default="results", help="where results go (executed notebooks in notebooks/)")
+    p.add_argument("--notebooks-dir", default=NOTEBOOKS_DIR, help="where the NN_*.ipynb notebooks are")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
+    p.add_argument("--seed", type=int, default=0, help="random seed passed to every notebook")
+    p.add_argument("--kernel", default=KERNEL, help="Jupyter kernel to run the notebooks with")
+    p.add_argument("--quiet", action="store_true", help="no progress bars and no cell output")
+    p.add_argument("--no-cache", action="store_true", help="recompute every run instead of reusing finished ones "
+                   "(the run cache: colorlib/speedups/cache.py)")
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    if argv is None:  # run as a command: `kill` cleans up like Ctrl-C (staging folder removed, results untouched)
+        signal.signal(signal.SIGTERM, _interrupt)
+    if not args.quiet:  # papermill logs each cell's output under the 'papermill' logger
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("    %(message)s"))
+        handler.addFilter(_cell_output_only)
+        log = logging.getLogger("papermill")
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+    notebooks = find_notebooks(args.notebooks_dir, args.only)
+    if not notebooks:
+        print(f"error: no notebook matching {args.only or NOTEBOOK_PATTERN} in {args.notebooks_dir}",
+              file=sys.stderr)
+        return 2
+    try:  # every print the notebooks use, before hours of work: one line naming the folder to fill if missing
+        data.require(data.pair_files(), download=True)
+    except ColorkitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.no_cache:  # the notebooks' kernels inherit the environment
+        os.environ["COLORKIT_NO_CACHE"] = "1"
+    values = dict(profile=args.profile, device=args.device, seed=args.seed)
+    total = time.perf_counter()
+    for n, path in enumerate(notebooks, start=1):
+        name = os.path.basename(path)
+        print(f"[{n}/{len(notebooks)}] {name} (profile {args.profile})", flush=True)
+        start = time.perf_counter()
+        try:
+            files = run_notebook(path, args.output_dir, values, args.kernel, progress=not args.quiet,
+                                 log_output=not args.quiet)
+        except ColorkitError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print(f"error: interrupted during {name}; earlier results are unchanged", file=sys.stderr)
+            return 130
+        print(f"[{n}/{len(notebooks)}] {name} done in {time.perf_counter() - start:.1f} s: "
+              f"{', '.join(files)}", flush=True)
+    print(f"all {len(notebooks)} notebook(s) done in {time.perf_counter() - total:.1f} s; results in "
+          f"{args.output_dir}/", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Measuring colorizations against ground truth: metrics, baselines, the method registry, the evaluation run."""

@@ -1,0 +1,60 @@
+"""Every colorization method under one call shape, in the order tables list them (baselines, the paper, beyond):
+
+    method(content, style, *, size, iterations, seed, device) -> np.ndarray (H, W, 3) RGB in [0, 1]
+
+content is the grayscale input, style a colour reference; both float arrays (H, W, 3) in [0, 1]. The output
+has the size of `content` resized to `size` on its longer side. The methods know nothing of this registry."""
+from __future__ import annotations
+
+from colorlib.evaluation import baselines
+from colorlib.exemplar.method import ExemplarConfig, colorize_exemplar
+from colorlib.paper.config import Config
+from colorlib.speedups.cache import colorize_cached
+
+
+def _preset(name: str, doc: str):
+    def method(content, style, *, size=256, iterations=1000, seed=0, device="auto", **overrides):
+        cfg = Config.from_preset(name, size=size, iterations=iterations, seed=seed, device=device, **overrides)
+        return colorize_cached(content, style, cfg).image
+
+    method.__doc__ = doc
+    return method
+
+
+def _exemplar(doc: str, **changes):
+    params = ExemplarConfig().replace(**changes)
+
+    def method(content, style, *, size=256, iterations=0, seed=0, device="auto", references=()):
+        return colorize_exemplar(content, style, size, references, params)
+
+    method.__doc__ = doc
+    return method
+
+
+def exemplar_then_paper(content, style, *, size=256, iterations=30, seed=0, device="auto", **overrides):
+    """'best' as the initial image, then min(iterations, 30) L-BFGS iterations of the paper's objective on the
+    input's lightness: does the paper's optimisation improve on the exemplar result?"""
+    start = colorize_exemplar(content, style, size)
+    cfg = Config.from_preset("paper", size=size, iterations=min(iterations, 30), seed=seed, device=device,
+                             init="image", init_image="(exemplar result)", keep_luminance=True, **overrides)
+    return colorize_cached(content, style, cfg, init_image=start).image
+
+
+METHODS: dict = {
+    "gray": baselines.gray,
+    "reinhard": baselines.reinhard,
+    "welsh": baselines.welsh,
+    "paper": _preset("paper", "The paper's equations on its (rectified) layers, β/α size-normalised."),
+    "neural-style": _preset("neural-style", "jcjohnson/neural-style's losses and defaults + the paper's decay."),
+    "paper-preReLU": _preset("paper-preReLU", "The paper's equations on pre-ReLU conv outputs (ablation)."),
+    "prior": _exemplar("Correspondence prior only.", guided_radius=0, chroma_match=0.0),
+    "prior+filter": _exemplar("Prior + guided filter.", chroma_match=0.0),
+    "prior+chroma": _exemplar("Prior + chroma matching.", guided_radius=0),
+    "best": _exemplar("The exemplar method (preset 'best')."),
+    "best+paper": exemplar_then_paper,
+}
+OPTIMISING = ("paper", "neural-style", "paper-preReLU", "best+paper")  # methods whose cost grows with iterations
+
+
+def names() -> list[str]:
+    return list(METHODS)

@@ -1,0 +1,1 @@
+"""Exemplar colorization without optimisation: the kit's method beyond the paper (preset 'best')."""

@@ -1,0 +1,178 @@
+"""colorize(): the paper's method in one call — grayscale content + colour style -> colorized image."""
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from colorlib import color, images
+from colorlib.errors import ColorkitError, DivergenceError, Interrupted
+from colorlib.hardware import resolve_device, resolve_precision, run_environment
+from colorlib.paper.config import Config
+from colorlib.paper.objective import Objective
+from colorlib.paper.optimize import NonFinite, Trace, initial_image, optimize
+from colorlib.paper.vgg import LAYER_NAMES, extractor, last_layer, min_size
+from colorlib.record import versions
+
+
+@dataclass
+class Result:
+    """A finished (or stopped) run: the image, its per-iteration history and everything needed to repeat it."""
+
+    image: np.ndarray  # (H, W, 3) float32 RGB in [0, 1]
+    history: list  # per iteration: content_loss, style_loss, total_loss of the iterate it started from, β, seconds
+    params: dict  # the resolved Config
+    versions: dict
+    run: dict = field(default_factory=dict)  # device, threads, β used, final losses, spikes, inputs' sha256, …
+
+    @property
+    def final(self) -> dict:
+        """Losses of the image returned (evaluated after the last update), else of the last iteration."""
+        return self.run.get("final") or (self.history[-1] if self.history else {})
+
+
+@dataclass
+class StepState:
+    """What on_step sees after each iteration. image() renders the current estimate (costs a conversion)."""
+
+    iteration: int  # 1-based
+    iterations: int
+    content_loss: float
+    style_loss: float
+    total_loss: float
+    style_weight: float
+    seconds: float
+    _render: callable = None
+
+    def image(self) -> np.ndarray:
+        return self._render()
+
+
+def sha256_of(image: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(image, dtype=np.float32).tobytes()).hexdigest()
+
+
+def prepare(content, style, config: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(content grayscaled and resized; its colour original resized, or the gray if none; style resized)."""
+    label = {k: f"{k} image {v}" if isinstance(v, (str, os.PathLike)) else f"{k} image"
+             for k, v in (("content", content), ("style", style))}
+    content, style = images.as_array(content, "content"), images.as_array(style, "style")
+    deepest = last_layer(config.content_layers + config.style_layers)
+    need = min_size(deepest)
+    for name, img in (("content", content), ("style", style)):
+        if min(img.shape[:2]) < need:
+            raise ColorkitError(f"{label[name]} is {img.shape[1]}x{img.shape[0]} px; the network needs at least "
+                                f"{need} px on each side to reach {deepest}")
+    truth = images.resize(content, config.size)
+    style = images.resize(style, max(1, round(config.size * config.style_size_ratio)))
+    for name, img in (("content", truth), ("style", style)):
+        if min(img.shape[:2]) < need:
+            raise ColorkitError(f"{label[name]} at size {config.size} is {img.shape[1]}x{img.shape[0]} px; "
+                                f"{deepest} needs at least {need} px on each side: raise --size")
+    return color.to_gray(truth), truth, style
+
+
+def positions(height: int, width: int, layer: str) -> int:
+    """M_l: the number of positions of `layer`'s feature map for an input of height × width."""
+    for name in LAYER_NAMES[: LAYER_NAMES.index(layer)]:
+        if name.startswith("pool"):
+            height, width = height // 2, width // 2
+    return height * width
+
+
+def style_weight_for(config: Config, shape: tuple) -> float:
+    """β/α for an image of `shape`: config.style_weight is the balance at reference_size; L_content grows with
+    the content layer's positions M and E_l does not, so β/α scales by M(size)/M(reference_size)."""
+    if not (config.size_normalise and config.loss_form == "paper" and config.content_layers):
+        return config.style_weight
+    h, w = shape[:2]
+    ref = config.reference_size / max(h, w)
+    layer = config.content_layers[0]
+    return config.style_weight * positions(h, w, layer) / positions(round(h * ref), round(w * ref), layer)
+
+
+def colorize(content, style, config: Config | None = None, on_step=None, init_image=None, **overrides) -> Result:
+    """Colorize `content` (grayscale, or colour that is grayscaled first) with the colours of `style`.
+
+    content, style, init_image: paths, PIL images or float arrays (H, W, 3) in [0, 1]; init_image is the start
+    (the exemplar method passes its result here). config: a Config (default:
+    the paper); overrides: Config fields to change. on_step(row) runs after every iteration with that iteration's
+    history row; returning False stops the run cleanly. Raises ColorkitError on bad input, DivergenceError (with
+    .result) on NaN/Inf, Interrupted (with .result) on Ctrl-C.
+    """
+    if init_image is not None:  # a start given here is recorded as the config's init image (unless it names one)
+        named = config is not None and config.init == "image" and config.init_image
+        label = os.fspath(init_image) if isinstance(init_image, (str, os.PathLike)) else "(array given to colorize)"
+        overrides = {"init": "image", **({} if named else {"init_image": label}), **overrides}
+    config = (config or Config()).replace(**overrides)
+    device = resolve_device(config.device)
+    precision, precision_reason = resolve_precision(config.precision, device)
+    gray, _, style_img = prepare(content, style, config)
+    torch.manual_seed(config.seed)
+    layers = tuple(sorted(set(config.content_layers + config.style_layers), key=LAYER_NAMES.index))
+    net = extractor(layers, config.weights, config.pooling, config.input_range, str(device))
+    content_x, style_x = net.to_input(gray), net.to_input(style_img)
+    if init_image is None and config.init == "image":
+        init_image = config.init_image
+    init_x = None if init_image is None else net.to_input(
+        images.resize_to(images.as_array(init_image, "init image"), *gray.shape[:2]))
+    objective = Objective(net, content_x, style_x, config, autocast=precision == "bf16")
+    x = initial_image(config, content_x, init_x).requires_grad_(True)
+    beta0 = style_weight_for(config, gray.shape)
+    run = dict(device=str(device), precision=precision, precision_reason=precision_reason, seed=config.seed,
+               **run_environment(), style_weight_at_reference=config.style_weight, style_weight_used=beta0,
+               inputs={"content_sha256": sha256_of(gray), "style_sha256": sha256_of(style_img)},
+               interrupted=False, stopped_early=False, stop_reason=None, diverged=None)
+    trace = Trace()
+
+    def render() -> np.ndarray:
+        image = net.to_rgb(x)
+        return color.keep_lightness(gray, image) if config.keep_luminance else image
+
+    def step(row):
+        return on_step(StepState(**row, iterations=config.iterations, _render=render))
+
+    def result() -> Result:
+        image = render()
+        run.update(seconds=round(time.perf_counter() - trace.start, 4), iterations_run=len(trace.history),
+                   spikes=trace.spikes, spike_count=len(trace.spikes), gradient_scale=trace.gradient_scale,
+                   initial_gradient_mean=trace.initial_gradient_mean,
+                   returned_iterate=trace.best_iteration if config.keep_best else len(trace.history))
+        run["final"] = _final_losses(objective, net.to_input(image), trace, config)
+        return Result(image, trace.history, config.to_dict(), versions(), run)
+
+    try:
+        optimize(x, objective, config, beta0, step if on_step else None, trace)
+    except NonFinite as exc:
+        run["diverged"] = str(exc)
+        raise DivergenceError(f"optimisation diverged: {exc}; the last finite image is kept. "
+                              f"{_divergence_hint(config)}", result()) from None
+    except KeyboardInterrupt:
+        run["interrupted"] = True
+        raise Interrupted(result()) from None
+    if trace.stopped_by_caller:
+        run.update(stopped_early=True, stop_reason="caller")
+    return result()
+
+
+def _final_losses(objective, x, trace: Trace, config: Config) -> dict:
+    """The losses of the image returned (clipped to [0, 1], lightness kept if asked), evaluated once more:
+    without a line search the last L-BFGS update is never evaluated by the loop, and may be an overshoot
+    (README, "What a run reports")."""
+    beta = trace.history[-1]["style_weight"] if trace.history else style_weight_for(config, x.shape[-2:])
+    with torch.no_grad():
+        total, Lc, Ls = objective(x, beta)
+    values = dict(content_loss=float(Lc), style_loss=float(Ls), total_loss=float(total))
+    return {**{k: v if math.isfinite(v) else None for k, v in values.items()}, "style_weight": beta}
+
+
+def _divergence_hint(config: Config) -> str:
+    if config.optimizer == "lbfgs":
+        return (f"L-BFGS takes unit steps without a line search: try a smaller --style-weight (β/α is "
+                f"{config.style_weight:g}) or --keep-best, or leave --rescale-objective on")
+    return f"{config.optimizer} with learning rate {config.learning_rate:g}: try a smaller --lr"

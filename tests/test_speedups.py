@@ -1,0 +1,103 @@
+"""Speed-ups around the paper's loop: bf16, coarse-to-fine, colour-only, early stop, 'fast', the run cache."""
+import numpy as np
+import pytest
+import torch
+
+from colorlib import ColorkitError, Config, colorize
+from colorlib.evaluation import metrics
+from colorlib.speedups import cache
+from colorlib.speedups.backend import tune_backend
+from colorlib.speedups.early_stop import loss_stalled
+from colorlib.speedups.staged import FAST, FAST_CONFIG, Speedups, colorize_faster
+
+
+def test_bf16_losses_close_to_fp32(motorcycle):
+    kw = dict(init="content", size=48, iterations=2, decay=0.0, style_weight=1e3)
+    a = colorize(motorcycle["content"], motorcycle["style"], precision="fp32", **kw)
+    b = colorize(motorcycle["content"], motorcycle["style"], precision="bf16", **kw)
+    assert b.run["precision"] == "bf16" and a.run["precision"] == "fp32"
+    for ra, rb in zip(a.history, b.history):
+        assert rb["style_loss"] == pytest.approx(ra["style_loss"], rel=0.05)
+        assert rb["total_loss"] == pytest.approx(ra["total_loss"], rel=0.05)
+    assert rb["total_loss"] != ra["total_loss"]  # the bf16 path really ran
+
+
+def test_coarse_to_fine_gives_full_size_and_starts_from_the_coarse_result(motorcycle):
+    cfg = Config(init="content", size=64, decay=0.0, iterations=2)
+    plain = colorize(motorcycle["content"], motorcycle["style"], cfg.replace(iterations=1))
+    res = colorize_faster(motorcycle["content"], motorcycle["style"], cfg, Speedups(coarse_iterations=2))
+    assert res.image.shape == plain.image.shape
+    assert len(res.history) == 4 and res.run["coarse"]["size"] == 32
+    # a content start has no content loss; the fine stage starts from the upsampled coarse image instead
+    assert plain.history[0]["content_loss"] == 0 and res.history[2]["content_loss"] > 0
+
+
+def test_chroma_only_keeps_full_size_lightness(motorcycle):
+    cfg = Config(init="content", size=64, iterations=2, keep_luminance=True)
+    res = colorize_faster(motorcycle["content"], motorcycle["style"], cfg, Speedups(chroma_size_ratio=0.5))
+    full = colorize(motorcycle["content"], motorcycle["style"], cfg.replace(iterations=0))
+    assert res.image.shape == full.image.shape and res.params["size"] == 64
+    assert metrics.lightness_error(res.image, full.image) < 0.5  # L* of the full-size input, not a blurred one
+    assert metrics.colourfulness(res.image) > 0.1 > metrics.colourfulness(full.image)  # chroma from the small run
+
+
+def test_loss_stalled_ignores_the_style_weight_decay():
+    moving = [dict(content_loss=1.0, style_loss=100.0 * 0.9**i) for i in range(10)]
+    flat = [dict(content_loss=1.0, style_loss=100.0) for _ in range(10)]
+    assert not loss_stalled(moving, 1.0, 1.0, 1e-3, 5)
+    assert loss_stalled(flat, 1.0, 1.0, 1e-3, 5)
+    assert not loss_stalled(flat, 1.0, 1.0, 1e-3, 10)  # needs window + 1 rows
+    assert not loss_stalled(flat, 1.0, 1.0, 0.0, 5)  # 0 = off
+
+
+def test_early_stop_stops_a_converged_run_and_never_by_default(motorcycle):
+    # style weight 0 from the content image: the loss is 0 from the start, nothing left to optimise
+    cfg = Config(init="content", size=48, style_weight=0.0, iterations=30)
+    res = colorize_faster(motorcycle["content"], motorcycle["style"], cfg, Speedups(early_stop=1e-3, early_stop_window=3))
+    assert len(res.history) == 4 < 30 and res.run["stop_reason"] == "converged" and res.run["stopped_early"]
+    paper = colorize(motorcycle["content"], motorcycle["style"], cfg.replace(iterations=6))
+    assert len(paper.history) == 6 and paper.run["stop_reason"] is None
+
+
+def test_paper_preset_has_no_speed_option():
+    cfg = Config.from_preset("paper")
+    assert cfg.precision == "fp32" and not hasattr(cfg, "early_stop") and not hasattr(cfg, "chroma_scale")
+
+
+def test_fast_preset_runs(motorcycle):
+    cfg = Config.from_preset("paper", **{**FAST_CONFIG, "size": 64, "iterations": 3})
+    res = colorize_faster(motorcycle["content"], motorcycle["style"], cfg, FAST)
+    assert res.image.shape[:2] == (43, 64) and np.isfinite(res.image).all() and len(res.history) == 3
+    assert res.params["speedups"]["chroma_size_ratio"] == 0.5
+
+
+@pytest.mark.parametrize("field,value", [("chroma_size_ratio", 0.0), ("coarse_ratio", 1.5), ("coarse_iterations", -1),
+                                         ("early_stop", -0.1), ("early_stop_window", 0)])
+def test_bad_speed_options_are_rejected(field, value):
+    with pytest.raises(ColorkitError):
+        Speedups(**{field: value})
+
+
+def test_nothing_switched_on_a_cpu():
+    assert tune_backend(torch.device("cpu"), "fp32") == {}
+
+
+def test_run_cache_returns_the_same_result_and_keys_on_what_decides_the_numbers(motorcycle, tmp_path, monkeypatch):
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
+    monkeypatch.delenv(cache.OFF_ENV, raising=False)
+    cfg = Config(size=48, iterations=3, init="content")
+    first = cache.colorize_cached(motorcycle["content"], motorcycle["style"], cfg)
+    second = cache.colorize_cached(motorcycle["content"], motorcycle["style"], cfg)
+    assert first.run["cache"] == "miss" and second.run["cache"] == "hit"
+    assert second.image.tobytes() == first.image.tobytes() and second.history == first.history
+    key = cache.run_key(motorcycle["content"], motorcycle["style"], cfg)
+    assert key != cache.run_key(motorcycle["content"], motorcycle["style"], cfg.replace(seed=1))
+    assert key != cache.run_key(motorcycle["style"], motorcycle["style"], cfg)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(threads + 1)
+        assert key != cache.run_key(motorcycle["content"], motorcycle["style"], cfg)
+    finally:
+        torch.set_num_threads(threads)
+    monkeypatch.setenv(cache.OFF_ENV, "1")
+    assert "cache" not in cache.colorize_cached(motorcycle["content"], motorcycle["style"], cfg).run
