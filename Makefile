@@ -11,7 +11,7 @@ else
 TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
 endif
 
-.PHONY: venv data test test-fast results figures benchmark clean-venv
+.PHONY: venv data lint test test-fast results figures benchmark clean-venv
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -21,8 +21,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[notebooks,test,sweep]'
 	touch $@
 
-test: venv
+test: venv lint
 	$(PY) -m pytest -q
+
+# ruff (configured in pyproject.toml) over the package, tests and benchmarks
+lint: venv
+	$(VENV)/bin/ruff check colorlib tests benchmarks
 
 test-fast: venv
 	$(PY) -m pytest -q -m "not slow"

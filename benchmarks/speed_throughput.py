@@ -188,7 +188,8 @@ def throughput(args, device, pair, folder) -> list:
             # best iteration against the best matmul: both are "this machine when we got it"
             row[f"fraction_of_roofline_{name}"] = row[f"gflops_{name}"]["best"] / peak[name.split("_")[0]]
         if "pastiche" in t:  # ratios of medians of interleaved steps: < 1 means ours is faster
-            row["ratio_to_pastiche"] = {k[5:]: t[k]["median"] / t["pastiche"]["median"] for k in t if k.startswith("ours_")}
+            row["ratio_to_pastiche"] = {k[5:]: t[k]["median"] / t["pastiche"]["median"]
+                                        for k in t if k.startswith("ours_")}
             row["ratio_to_pastiche"]["default"] = row["ratio_to_pastiche"][args.default_precision]
         if args.compile:
             row["compile"] = _compile_summary(runners, t)

@@ -1,12 +1,31 @@
 """Loading (validated, EXIF-rotated, mode-normalised), resizing and atomic saving of images.
 
-Images inside the kit are float32 numpy arrays (H, W, 3), RGB in [0, 1]."""
+Images inside the kit are float32 numpy arrays (H, W, 3), RGB in [0, 1].
+
+Reading: a file is read once, up to a bound that follows the decompression-bomb guard, and the bytes read are
+the bytes decoded and hashed (input_sha256). Only regular files and standard input ('-', /dev/stdin) are
+read; a folder, a named pipe or a device (/dev/zero) is refused at once instead of blocking.
+
+How stored values become [0, 1] (files and arrays alike; never a silent clip to white or black):
+- uint8 (and 1-bit, palette, L, RGB, CMYK, ... files) are divided by 255, uint16 (16-bit PNG/TIFF/PGM) by 65535.
+- Other integer types (int8…int64, uint32, uint64; 32-bit integer TIFFs) are divided by their type's largest
+  value (int32: 2147483647). Negative values are refused, and so is data that this would turn black although it
+  is not (every value under 1/510 of the range, e.g. 0–255 held in int32 or int64): convert such data to uint8
+  or uint16 first.
+- Floats (float TIFFs, float arrays) must already be in [0, 1]: data outside it (0–255, negative, NaN or Inf) is
+  refused with one line, not rescaled, since its white point cannot be known. Values within 1e-4 of the
+  interval (rounding) are clipped.
+"""
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import io
 import os
 import re
+import stat
+import sys
 import threading
 import warnings
 
@@ -17,7 +36,13 @@ from colorlib.atomic import atomic_write
 from colorlib.errors import ColorkitError, first_line
 
 MAX_PIXELS_ENV = "COLORKIT_MAX_PIXELS"
+BYTES_PER_PIXEL = 16  # the most an uncompressed file within the pixel limit needs (RGBA float32) ...
+HEADER_BYTES = 64 * 2**20  # ... plus room for metadata (ICC profiles, EXIF, thumbnails, layers)
+FLOAT_TOLERANCE = 1e-4  # float data this far outside [0, 1] is rounding and is clipped; further is refused
+STDIN_NAMES = ("-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0")
 _LIMIT_LOCK = threading.Lock()
+_STDIN: dict = {}  # "bytes": standard input, read once per process (content and style may both be '-')
+_SHA256: dict = {}  # path as given -> sha256 of the bytes load() last decoded from it
 
 
 def _env_max_pixels() -> int | None:
@@ -29,7 +54,23 @@ def _env_max_pixels() -> int | None:
         limit = int(value)
     except ValueError:
         raise ColorkitError(f"{MAX_PIXELS_ENV}={value!r} is not a whole number of pixels") from None
-    return max(limit, 0)
+    if limit < 0:
+        raise ColorkitError(f"{MAX_PIXELS_ENV}={value!r} is negative; give a number of pixels, or 0 for no limit")
+    return limit
+
+
+def _pixel_limit_in_effect() -> int | None:
+    """The decompression-bomb limit decoding applies: COLORKIT_MAX_PIXELS, else Pillow's; None = no limit."""
+    limit = _env_max_pixels()
+    if limit is None:
+        return Image.MAX_IMAGE_PIXELS
+    return limit or None
+
+
+def max_input_bytes() -> int | None:
+    """The most bytes read from one input: what an uncompressed image within the pixel limit can take."""
+    limit = _pixel_limit_in_effect()
+    return None if limit is None else limit * BYTES_PER_PIXEL + HEADER_BYTES
 
 
 @contextlib.contextmanager
@@ -46,20 +87,102 @@ def _pixel_limit(limit: int | None):
             Image.MAX_IMAGE_PIXELS = saved
 
 
-def load(path, name: str | None = None) -> np.ndarray:
-    """Read an image file as float32 RGB (H, W, 3) in [0, 1]; any problem is a ColorkitError naming the file."""
+def is_stdin(path) -> bool:
+    """'-', or a name of this process's standard input that is not a regular file (a pipe, a terminal)."""
     path = os.fspath(path)
-    name = name or path
-    if os.path.isdir(path):
-        raise ColorkitError(f"{name}: is a directory, not an image file")
-    if not os.path.exists(path):
-        raise ColorkitError(f"{name}: file not found")
+    if path == "-":
+        return True
+    if path not in STDIN_NAMES:
+        try:
+            st, fd0 = os.stat(path), os.fstat(0)
+        except (OSError, ValueError):
+            return False
+        return not stat.S_ISREG(st.st_mode) and (st.st_dev, st.st_ino) == (fd0.st_dev, fd0.st_ino)
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True  # /dev/stdin missing or unreadable here: read standard input itself
+
+
+def read_bytes(path, name: str | None = None) -> bytes:
+    """The bytes of an image file or of standard input, read once and bounded (max_input_bytes()).
+
+    A folder, a named pipe (FIFO), a device or a socket is refused with a ColorkitError, without blocking."""
+    path = os.fspath(path)
+    name = name or ("stdin" if path == "-" else path)
+    limit = max_input_bytes()
+    if is_stdin(path):
+        if "bytes" not in _STDIN:
+            _STDIN["bytes"] = _read_stdin(name, limit)
+        return _STDIN["bytes"]
+    try:
+        st = os.stat(path)  # stat, not open: opening a FIFO blocks until a writer comes
+    except FileNotFoundError:
+        raise ColorkitError(f"{name}: file not found") from None
     except OSError as exc:
         raise ColorkitError(f"{name}: cannot read ({exc.strerror or exc})") from None
-    return decode(data, name)
+    _require_regular(st, name)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise ColorkitError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    try:
+        _require_regular(os.fstat(fd), name)  # the name may have been swapped for a pipe since the stat
+        with open(fd, "rb", closefd=False) as fh:
+            return _read_bounded(fh, name, limit)
+    except OSError as exc:
+        raise ColorkitError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+
+
+def _require_regular(st: os.stat_result, name: str) -> None:
+    mode = st.st_mode
+    if stat.S_ISREG(mode):
+        return
+    what = ("is a directory" if stat.S_ISDIR(mode) else "is a named pipe (FIFO)" if stat.S_ISFIFO(mode)
+            else "is a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "is a socket" if stat.S_ISSOCK(mode)
+            else "is not a regular file")
+    raise ColorkitError(f"{name}: {what}, not an image file (give a file, or '-' for standard input)")
+
+
+def _read_stdin(name: str, limit: int | None) -> bytes:
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        raise ColorkitError(f"{name}: standard input is not available here")
+    with contextlib.suppress(AttributeError, ValueError, OSError):
+        if sys.stdin.isatty():
+            raise ColorkitError(f"{name}: standard input is a terminal; pipe an image in (cat x.png | colorkit …)")
+    try:
+        return _read_bounded(stream, name, limit)
+    except OSError as exc:
+        raise ColorkitError(f"{name}: cannot read standard input ({exc.strerror or exc})") from None
+
+
+def _read_bounded(stream, name: str, limit: int | None) -> bytes:
+    data = stream.read() if limit is None else stream.read(limit + 1)
+    if limit is not None and len(data) > limit:
+        raise ColorkitError(
+            f"{name}: more than {limit} bytes, beyond any image within the decompression-bomb guard "
+            f"({_pixel_limit_in_effect()} pixels); if you trust the file, raise {MAX_PIXELS_ENV}")
+    return data
+
+
+def load(path, name: str | None = None) -> np.ndarray:
+    """Read an image file ('-' = standard input) as float32 RGB (H, W, 3) in [0, 1]; any problem is a
+    ColorkitError naming the file. The file is read once; input_sha256(path) is the sha256 of the bytes
+    decoded."""
+    path = os.fspath(path)
+    name = name or ("stdin" if path == "-" else path)
+    data = read_bytes(path, name)
+    image = decode(data, name)
+    _SHA256[path] = hashlib.sha256(data).hexdigest()
+    return image
+
+
+def input_sha256(path) -> str | None:
+    """sha256 of the bytes that load(path) last decoded in this process, or None if it did not load it."""
+    return _SHA256.get(os.fspath(path))
 
 
 def decode(data: bytes, name: str = "image") -> np.ndarray:
@@ -90,8 +213,22 @@ def decode(data: bytes, name: str = "image") -> np.ndarray:
     return from_pil(img, name)
 
 
+def _white_point(img: Image.Image) -> float | None:
+    """The value of white for a 32-bit integer ('I') image: 16-bit sources that Pillow widens to 'I' (PGM/PPM
+    with maxval > 255, 16-bit TIFF) are 65535; None = the int32 range."""
+    if img.format in ("PPM", "PNG"):
+        return 65535.0
+    if img.format == "TIFF":
+        with contextlib.suppress(Exception):
+            bits = img.tag_v2.get(258)
+            bits = bits[0] if isinstance(bits, tuple) else bits
+            if bits and int(bits) <= 16:
+                return float(2 ** int(bits) - 1)
+    return None
+
+
 def from_pil(img: Image.Image, name: str = "image") -> np.ndarray:
-    """PIL image of any common mode -> float32 RGB (H, W, 3) in [0, 1]."""
+    """PIL image of any common mode -> float32 RGB (H, W, 3) in [0, 1] (scaling as in the module docstring)."""
     if img.width < 1 or img.height < 1:
         raise ColorkitError(f"{name}: image has no pixels")
     mode = img.mode
@@ -106,12 +243,14 @@ def from_pil(img: Image.Image, name: str = "image") -> np.ndarray:
             img = img.convert("L" if mode == "LA" else "RGB")
             mode = img.mode
         if mode.startswith("I") or mode == "F":  # 16/32-bit integer or float gray
-            arr = np.asarray(img, dtype=np.float64)
-            if mode == "F":
-                top = 1.0
+            arr = np.asarray(img)
+            if mode.startswith("I;16"):
+                top = 65535.0
+            elif mode == "I":
+                top = _white_point(img)
             else:
-                top = 65535.0 if mode.startswith("I;16") or np.nanmax(arr) > 255 else 255.0
-            gray = np.clip(np.nan_to_num(arr / top, nan=0.0, posinf=1.0, neginf=0.0), 0, 1).astype(np.float32)
+                top = None
+            gray = _to_unit(arr, name, top)
             return np.repeat(gray[..., None], 3, axis=-1)
         if mode != "RGB":
             img = img.convert("RGB")  # L, 1, CMYK, YCbCr, LAB, HSV
@@ -122,25 +261,64 @@ def from_pil(img: Image.Image, name: str = "image") -> np.ndarray:
         raise ColorkitError(f"{name}: unsupported image mode {mode} ({first_line(exc)})") from None
 
 
+def _to_unit(arr: np.ndarray, name: str, top: float | None = None) -> np.ndarray:
+    """Stored values -> float32 in [0, 1] by their type (module docstring); `top` overrides an integer type's
+    white point. Refuses (ColorkitError) what it cannot map without clipping or blackening."""
+    if arr.dtype == np.bool_:
+        return arr.astype(np.float32)
+    if np.issubdtype(arr.dtype, np.integer):
+        if arr.size and arr.min() < 0:
+            raise ColorkitError(f"{name}: {arr.dtype} image has negative values (down to {arr.min()}); "
+                                f"expected 0 to {np.iinfo(arr.dtype).max}")
+        standard = arr.dtype in (np.uint8, np.uint16)
+        if top is None:
+            top = float(np.iinfo(arr.dtype).max)
+        high = float(arr.max()) if arr.size else 0.0
+        if high > top:  # a 16-bit source holding more than 16 bits: not what its header says
+            raise ColorkitError(f"{name}: values up to {high:.0f} in an image whose white is {top:.0f}")
+        if not standard and top > 65535 and 0 < high * 255 / top < 0.5:
+            raise ColorkitError(
+                f"{name}: {arr.dtype} image with values 0–{high:.0f} would be black at the {arr.dtype} range "
+                f"(white = {top:.0f}); convert it to uint8 (0–255) or uint16 (0–65535) first")
+        return (arr.astype(np.float64) / top).astype(np.float32)
+    if np.issubdtype(arr.dtype, np.floating):
+        values = arr.astype(np.float64)
+        if not np.isfinite(values).all():
+            raise ColorkitError(f"{name}: float image contains NaN or Inf")
+        if values.size:
+            low, high = float(values.min()), float(values.max())
+            if low < -FLOAT_TOLERANCE or high > 1 + FLOAT_TOLERANCE:
+                hint = " (0–255 data: divide by 255)" if high <= 255 and low >= -FLOAT_TOLERANCE else ""
+                raise ColorkitError(f"{name}: float image has values in [{low:.4g}, {high:.4g}]; floats must be "
+                                    f"in [0, 1]{hint}")
+        return np.clip(values, 0.0, 1.0).astype(np.float32)
+    raise ColorkitError(f"{name}: unsupported array type {arr.dtype}; give uint8, uint16 or floats in [0, 1]")
+
+
 def as_array(image, name: str = "image") -> np.ndarray:
-    """Accept a path, a PIL image or an array (H, W[, 3|4]) in [0,1] or uint8; return float32 RGB (H, W, 3)."""
+    """Accept a path, a PIL image or an array (H, W[, 1|3|4]); return float32 RGB (H, W, 3) in [0, 1].
+
+    Arrays are scaled by their type as the module docstring says: uint8 / 255, uint16 / 65535, floats already
+    in [0, 1]; anything else that cannot be mapped faithfully is a ColorkitError."""
     if isinstance(image, (str, os.PathLike)):
         return load(image)
     if isinstance(image, Image.Image):
         return from_pil(image, name)
-    arr = np.asarray(image)
-    if arr.dtype == np.uint8:
-        arr = arr.astype(np.float32) / 255.0
-    arr = arr.astype(np.float32)
+    try:
+        arr = np.asarray(image)
+    except (ValueError, TypeError) as exc:
+        raise ColorkitError(f"{name}: not an image array ({first_line(exc)})") from None
     if arr.ndim == 2:
-        arr = np.repeat(arr[..., None], 3, axis=-1)
+        arr = arr[..., None]
     if arr.ndim != 3 or arr.shape[-1] not in (1, 3, 4) or arr.shape[0] < 1 or arr.shape[1] < 1:
         raise ColorkitError(f"{name}: expected an image array (H, W, 3), got shape {arr.shape}")
+    arr = arr[..., :3]
+    if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
+        raise ColorkitError(f"{name}: image array contains NaN or Inf")
+    arr = _to_unit(arr, name)
     if arr.shape[-1] == 1:
         arr = np.repeat(arr, 3, axis=-1)
-    if not np.isfinite(arr).all():
-        raise ColorkitError(f"{name}: image array contains NaN or Inf")
-    return np.clip(arr[..., :3], 0.0, 1.0)
+    return np.ascontiguousarray(arr, dtype=np.float32)
 
 
 def resize(image: np.ndarray, longer_side: int) -> np.ndarray:
@@ -165,20 +343,46 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
 
 
 def writable_format(path) -> str:
-    """Pillow's format name for `path`'s extension, if Pillow can write it; else a ColorkitError."""
+    """Pillow's format name for `path`'s extension if Pillow can write an RGB image in it (tried once per
+    format on a small image); else a ColorkitError. Called before a run, so a bad name fails before any work."""
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lower()
+    Image.init()
     fmt = Image.registered_extensions().get(ext)
-    if fmt is None or fmt not in Image.SAVE:
-        what = "unknown image extension" if fmt is None else f"{fmt} can be read but not written:"
-        raise ColorkitError(f"{path}: {what} {ext or '(none)'}; use .png, .jpg or .tif")
+    if fmt is None:
+        raise ColorkitError(f"{path}: unknown image extension {ext or '(none)'}; use .png, .jpg or .tif")
+    problem = _cannot_write(fmt)
+    if problem:
+        what = "can be read but not written" if fmt in Image.OPEN else "cannot be written"
+        raise ColorkitError(f"{path}: {fmt} ({ext}) {what} here ({problem}); use .png, .jpg or .tif")
     return fmt
 
 
+@functools.lru_cache(maxsize=None)
+def _cannot_write(fmt: str) -> str | None:
+    """Why Pillow cannot write an RGB image as `fmt` (None if it can)."""
+    if fmt not in Image.SAVE:
+        return "Pillow has no writer for it"
+    probe = Image.fromarray(np.full((16, 16, 3), 128, np.uint8))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # deprecation notices of a format belong to writing it, not probing
+            probe.save(io.BytesIO(), format=fmt)
+    except Exception as exc:  # e.g. "cannot write mode RGB as XBM", "BUFR save handler not installed"
+        return first_line(exc)
+    return None
+
+
 def encode(image: np.ndarray, path) -> bytes:
-    """The image encoded in the format `path`'s extension names."""
+    """The image encoded in the format `path`'s extension names; ColorkitError if Pillow cannot."""
+    fmt = writable_format(path)
     buf = io.BytesIO()
-    Image.fromarray(to_uint8(image)).save(buf, format=writable_format(path))
+    try:
+        Image.fromarray(to_uint8(image)).save(buf, format=fmt)
+    except MemoryError:
+        raise ColorkitError(f"{os.fspath(path)}: not enough memory to encode the image") from None
+    except Exception as exc:
+        raise ColorkitError(f"{os.fspath(path)}: cannot encode the image as {fmt} ({first_line(exc)})") from None
     return buf.getvalue()
 
 
@@ -188,4 +392,3 @@ def save(image: np.ndarray, path) -> str:
     with atomic_write(path, "wb") as fh:
         fh.write(data)
     return os.fspath(path)
-

@@ -63,8 +63,9 @@ def save(result, path, **extra) -> tuple[str, str]:
     """Write result.image to `path` and its record to the .json beside it, as one unit; returns both paths.
 
     Both are encoded and written to temporary files first; then the image is renamed into place and the JSON
-    after it. If the JSON cannot be put in place the previous image (or none) is restored, so an image never
-    sits beside a JSON that does not describe it. A lock file makes concurrent writers to one path wait."""
+    after it. If the JSON cannot be put in place (or Ctrl-C comes in between) the previous image (or none) is
+    restored, so an image never sits beside a JSON that does not describe it; the ColorkitError says what was
+    kept. A lock on the folder makes concurrent writers take turns (atomic.write_together)."""
     from colorlib import images
 
     path = os.fspath(path)

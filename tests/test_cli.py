@@ -23,7 +23,8 @@ def test_cli_colorizes_the_motorcycle_pair(motorcycle_files, tmp_path):
     for row in record["history"]:
         assert set(row) == {"iteration", "content_loss", "style_loss", "total_loss", "style_weight", "seconds"}
     assert [r["iteration"] for r in record["history"]] == list(range(1, 26))
-    assert (tmp_path / "new" / "folder" / "moto_5.png").exists() and (tmp_path / "new" / "folder" / "moto_10.png").exists()
+    folder = tmp_path / "new" / "folder"
+    assert (folder / "moto_5.png").exists() and (folder / "moto_10.png").exists()
 
     result = images.load(out)
     gray = color.to_gray(images.resize(images.load(motorcycle_files["content"]), 64))

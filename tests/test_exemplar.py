@@ -1,5 +1,6 @@
-"""The exemplar method (colorlib.exemplar): correspondence prior, guided filter, chroma matching, and its wiring
-(ExemplarConfig, colorize_exemplar, the registry's exemplar methods, the CLI's --preset best)."""
+"""The exemplar method (colorlib.exemplar): VGG + luminance correspondence, the local linear fit, chroma matching,
+and its wiring (ExemplarConfig and its validation, colorize_exemplar, the registry's exemplar methods, the CLI's
+--preset best)."""
 import os
 import subprocess
 import sys
@@ -11,55 +12,149 @@ from colorlib import color, images
 from colorlib.errors import ColorkitError
 from colorlib.evaluation import metrics, registry
 from colorlib.evaluation.registry import METHODS
-from colorlib.exemplar.correspondence import chroma_prior
-from colorlib.exemplar.guided import box, guided_filter
-from colorlib.exemplar.method import ExemplarConfig, colorize_exemplar, match_chroma, prior_ab
+from colorlib.exemplar.guided import box, guided_filter, weighted_local_linear
+from colorlib.exemplar.method import ExemplarConfig, colorize_exemplar, colorize_references, match_chroma
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SIZE = 48
 
 
 @pytest.fixture(scope="module")
 def coffee():
     from skimage import data as skdata
 
-    return images.resize(skdata.coffee().astype(np.float32) / 255.0, 64)
+    return images.resize(skdata.coffee().astype(np.float32) / 255.0, SIZE)
 
 
-def test_prior_reproduces_the_reference_when_content_is_the_grayscaled_reference(coffee):
+@pytest.fixture(scope="module")
+def best(motorcycle):
+    """'best' at SIZE px on the motorcycle pair (computed once)."""
+    return colorize_exemplar(motorcycle["content"], motorcycle["style"], SIZE)
+
+
+def mean_hue(rgb) -> float:
+    """Hue angle (degrees) of the mean a*b*."""
+    a, b = color.rgb_to_lab(rgb)[..., 1:].reshape(-1, 2).mean(0)
+    return float(np.degrees(np.arctan2(b, a)))
+
+
+def hue_gap(h1, h2) -> float:
+    return abs((h1 - h2 + 180) % 360 - 180)
+
+
+def test_output_keeps_the_input_lightness_exactly_and_adds_colour(motorcycle, best):
+    gray = color.to_gray(images.resize(motorcycle["content"], SIZE))
+    assert best.shape == gray.shape
+    np.testing.assert_allclose(color.lightness(best), color.lightness(gray), atol=0.01)
+    assert metrics.colourfulness(best) > 5
+
+
+def test_colour_comes_from_the_reference(motorcycle, best):
+    """The output's mean hue follows the reference's: the same input with a channel-swapped reference (hue
+    rotated by about 120°) comes out with the other hue."""
+    swapped = np.ascontiguousarray(motorcycle["style"][..., ::-1])
+    other = colorize_exemplar(motorcycle["content"], swapped, SIZE)
+    assert hue_gap(mean_hue(best), mean_hue(motorcycle["style"])) < 15
+    assert hue_gap(mean_hue(other), mean_hue(swapped)) < 15
+    assert hue_gap(mean_hue(best), mean_hue(other)) > 60
+
+
+def test_the_grayscaled_reference_gets_its_own_colours_back(coffee):
     gray = color.to_gray(coffee)
-    ab, conf = chroma_prior(gray, coffee, tau=0.003, grid=64)
-    out = color.combine_lightness_chroma(color.lightness(gray), ab)
+    out = colorize_exemplar(gray, coffee, SIZE)
     de, de_gray = metrics.delta_e2000(out, coffee), metrics.delta_e2000(gray, coffee)
-    assert de < 4.0 and de < 0.3 * de_gray, (de, de_gray)
-    assert conf.shape == gray.shape[:2] and conf.max() <= 1.0 + 1e-5
-
-
-def test_prior_from_an_unrelated_reference_is_worse(coffee, motorcycle):
-    gray = color.to_gray(coffee)
-    own = color.combine_lightness_chroma(color.lightness(gray), chroma_prior(gray, coffee, grid=64)[0])
-    other = color.combine_lightness_chroma(color.lightness(gray), chroma_prior(gray, motorcycle["style"], grid=64)[0])
-    assert metrics.delta_e2000(own, coffee) + 3 < metrics.delta_e2000(other, coffee)
+    assert de < 0.3 * de_gray, (de, de_gray)
 
 
 def test_several_references_vote(coffee, motorcycle):
-    """With the right reference among wrong ones, the softmax finds its colours."""
+    """The right reference added to a wrong style brings the result towards the truth."""
     gray = color.to_gray(coffee)
-    alone = chroma_prior(gray, motorcycle["style"], grid=48)[0]
-    voted = chroma_prior(gray, [motorcycle["style"], coffee], grid=48)[0]
-    truth_ab = color.rgb_to_lab(coffee)[..., 1:]
-    assert np.abs(voted - truth_ab).mean() < 0.5 * np.abs(alone - truth_ab).mean()
+    alone = colorize_exemplar(gray, motorcycle["style"], SIZE)
+    voted = colorize_exemplar(gray, motorcycle["style"], SIZE, references=[coffee])
+    assert metrics.delta_e2000(voted, coffee) + 3 < metrics.delta_e2000(alone, coffee)
+
+
+def test_luminance_term_matches_dark_to_dark_and_light_to_light():
+    """Without VGG features (layers=()) only the luminance term matches: the input's dark half takes the
+    reference's dark colour (red), its light half the light one (blue), whatever the layout; without the term
+    every position averages the whole reference."""
+    ref = np.zeros((32, 32, 3), np.float32)
+    ref[:, :16] = (0.5, 0.05, 0.05)  # dark red on the left
+    ref[:, 16:] = (0.55, 0.75, 1.0)  # light blue on the right
+    gray = np.zeros((32, 32, 3), np.float32)
+    L_ref = color.lightness(ref)
+    gray[:16] = color.to_gray(ref[:1, :1])[0, 0]  # dark on top, light below: the same two lightnesses
+    gray[16:] = color.to_gray(ref[:1, -1:])[0, 0]
+    params = ExemplarConfig(layers=(), mirror=False, chroma_match=0.0, local_linear=False)
+    ab = color.rgb_to_lab(colorize_references(gray, [ref], params))[..., 1:]
+    assert L_ref[0, 0] < L_ref[0, -1]
+    assert ab[:12, :, 0].mean() > 20 and ab[20:, :, 1].mean() < -20  # red a* > 0 on top, blue b* < 0 below
+    flat = color.rgb_to_lab(colorize_references(gray, [ref], params.replace(lum_weight=0.0)))[..., 1:]
+    assert np.abs(flat[:12].mean((0, 1)) - flat[20:].mean((0, 1))).max() < 3  # one colour everywhere
+
+
+@pytest.mark.parametrize("change", [{"mirror": False}, {"lum_weight": 0.0}, {"chroma_match": 0.0},
+                                    {"local_linear": False}, {"confidence": "bidirectional"}])
+def test_each_switch_changes_the_result(motorcycle, best, change):
+    out = colorize_exemplar(motorcycle["content"], motorcycle["style"], SIZE, params=ExemplarConfig(**change))
+    assert np.abs(out - best).max() > 0.01
+
+
+def test_best_is_colorize_exemplar_with_the_default_config(motorcycle, best):
+    c, s = motorcycle["content"], motorcycle["style"]
+    np.testing.assert_array_equal(METHODS["best"](c, s, size=SIZE), best)
+    np.testing.assert_array_equal(colorize_exemplar(c, s, SIZE, (), ExemplarConfig()), best)
+
+
+@pytest.mark.parametrize("name, change", [("best-luminance", {"lum_weight": 0.0}),
+                                          ("best-chroma-match", {"chroma_match": 0.0}),
+                                          ("best-local-linear", {"local_linear": False})])
+def test_registered_ablations_switch_one_component_off(motorcycle, name, change):
+    c, s = motorcycle["content"], motorcycle["style"]
+    np.testing.assert_array_equal(METHODS[name](c, s, size=SIZE),
+                                  colorize_exemplar(c, s, SIZE, params=ExemplarConfig(**change)))
+
+
+def test_exemplar_methods_are_registered_in_order_and_only_best_paper_optimises():
+    names = registry.names()
+    exemplar = ["best", "best-luminance", "best-chroma-match", "best-local-linear", "best+paper"]
+    assert names[-len(exemplar):] == exemplar  # baselines, the paper, then beyond
+    assert names.index("best") > names.index("paper") > names.index("reinhard")
+    assert not {"prior", "prior+filter", "prior+chroma"} & set(names)
+    assert "best+paper" in registry.OPTIMISING and not set(exemplar[:4]) & set(registry.OPTIMISING)
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"tau": 0.0}, "tau"), ({"tau": -1.0}, "tau"), ({"tau": float("nan")}, "tau"), ({"grid": 0}, "grid"),
+    ({"grid": 2.5}, "grid"), ({"radius": -1}, "radius"), ({"eps": 0.0}, "eps"), ({"lum_weight": -1.0}, "lum_weight"),
+    ({"chroma_match": 1.5}, "chroma_match"), ({"chroma_match": -0.1}, "chroma_match"),
+    ({"confidence": "best"}, "confidence"), ({"layers": ("relu9_1",)}, "layer"),
+    ({"layers": ("relu2_1", "conv3_9")}, "conv3_9")])
+def test_invalid_config_is_a_one_line_error(change, field):
+    with pytest.raises(ColorkitError, match=field) as info:
+        ExemplarConfig(**change)
+    assert "\n" not in str(info.value) and str(info.value).startswith("ExemplarConfig:")
+
+
+def test_config_accepts_boundary_values_and_normalises_layers():
+    cfg = ExemplarConfig(layers=["relu3_1", "relu3_1"], radius=0, lum_weight=0.0, chroma_match=0.0, grid=1)
+    assert cfg.layers == ("relu3_1",) and hash(cfg)
+    assert ExemplarConfig(layers="relu2_1").layers == ("relu2_1",) and ExemplarConfig(layers=()).layers == ()
+    assert ExemplarConfig().replace(chroma_match=1.0) == ExemplarConfig()
+
+
+def test_too_small_images_are_one_line_errors(motorcycle):
+    with pytest.raises(ColorkitError, match="smaller than") as info:
+        colorize_references(motorcycle["content"], [np.zeros((4, 4, 3), np.float32)])
+    assert "\n" not in str(info.value)
+    with pytest.raises(ColorkitError, match="needs at least"):
+        colorize_references(np.zeros((4, 30, 3), np.float32), [motorcycle["style"]])
 
 
 def test_box_filter_is_a_window_mean_cut_at_the_borders():
     x = np.random.default_rng(0).random((9, 11))
     b = box(x, 2)
     assert np.isclose(b[4, 5], x[2:7, 3:8].mean()) and np.isclose(b[0, 0], x[:3, :3].mean())
-
-
-def test_guided_filter_keeps_a_constant_image():
-    guide = np.random.default_rng(1).random((20, 30))
-    src = np.full((20, 30, 2), 7.5)
-    np.testing.assert_allclose(guided_filter(guide, src, radius=3), src, atol=1e-9)
 
 
 def test_guided_filter_smooths_noise_but_keeps_the_edge():
@@ -71,6 +166,26 @@ def test_guided_filter_smooths_noise_but_keeps_the_edge():
     left, right = out[:, :17], out[:, 23:]
     assert left.std() < 0.3 * noisy[:, :17].std() and right.std() < 0.3 * noisy[:, 23:].std()
     assert abs((out[:, 21] - out[:, 18]).mean() - 20) < 1.0  # the step survives within a pixel or two of it
+
+
+def test_weighted_local_linear_with_uniform_weights_is_the_guided_filter():
+    rng = np.random.default_rng(1)
+    guide, src = rng.random((20, 30)), rng.normal(0, 10, (20, 30, 2))
+    np.testing.assert_allclose(weighted_local_linear(guide, src, np.full((20, 30), 0.7), 3, 1e-3),
+                               guided_filter(guide, src, radius=3, eps=1e-3), atol=1e-6)
+
+
+def test_weighted_local_linear_follows_the_trusted_pixels():
+    """Pixels of near-zero weight do not pull the fit: a window's wrong values are ignored where trusted ones
+    lie on one line."""
+    guide = np.tile(np.linspace(0, 1, 20), (20, 1))
+    src = (30 * guide + 5)[..., None].repeat(2, axis=2)
+    wrong = src.copy()
+    wrong[::3, ::3] = -50.0
+    w = np.ones((20, 20))
+    w[::3, ::3] = 0.0
+    np.testing.assert_allclose(weighted_local_linear(guide, wrong, w, 2, 1e-6), src, atol=0.05)
+    assert np.abs(weighted_local_linear(guide, wrong, np.ones((20, 20)), 2, 1e-6) - src).max() > 5
 
 
 def test_match_chroma_takes_the_reference_distribution_and_keeps_hue():
@@ -85,62 +200,17 @@ def test_match_chroma_takes_the_reference_distribution_and_keeps_hue():
     np.testing.assert_allclose(match_chroma(ab, ref, strength=0.0), ab)
 
 
-def test_best_keeps_the_input_lightness_and_adds_colour(motorcycle):
-    out = METHODS["best"](motorcycle["content"], motorcycle["style"], size=48)
-    gray = color.to_gray(images.resize(motorcycle["content"], 48))
-    assert out.shape == gray.shape
-    assert metrics.lightness_error(out, gray) < 0.05
-    assert metrics.colourfulness(out) > 5
-
-
-def test_best_is_colorize_exemplar_with_the_default_config(motorcycle):
-    c, s = motorcycle["content"], motorcycle["style"]
-    np.testing.assert_array_equal(METHODS["best"](c, s, size=48), colorize_exemplar(c, s, 48))
-    np.testing.assert_array_equal(colorize_exemplar(c, s, 48), colorize_exemplar(c, s, 48, (), ExemplarConfig()))
-
-
-def test_each_stage_changes_the_result(motorcycle):
-    c, s = motorcycle["content"], motorcycle["style"]
-    outs = [METHODS[m](c, s, size=48) for m in ("prior", "prior+filter", "best")]
-    assert not np.allclose(outs[0], outs[1]) and not np.allclose(outs[1], outs[2])
-    no_filter = colorize_exemplar(c, s, 48, params=ExemplarConfig(guided_radius=0))
-    np.testing.assert_array_equal(METHODS["prior+chroma"](c, s, size=48), no_filter)
-
-
-def test_references_vote_with_the_style(coffee, motorcycle):
-    """A right reference added to a wrong style brings the result towards the truth."""
-    gray = color.to_gray(coffee)
-    alone = colorize_exemplar(gray, motorcycle["style"], 48)
-    voted = colorize_exemplar(gray, motorcycle["style"], 48, references=[coffee])
-    truth = images.resize(coffee, 48)
-    assert metrics.delta_e2000(voted, truth) < metrics.delta_e2000(alone, truth)
-
-
-def test_exemplar_methods_are_registered_in_order_and_only_best_paper_optimises():
-    names = registry.names()
-    exemplar = ["prior", "prior+filter", "prior+chroma", "best", "best+paper"]
-    assert [n for n in names if n in exemplar] == exemplar
-    assert names.index("best") > names.index("paper")  # baselines, the paper, then beyond
-    assert "best+paper" in registry.OPTIMISING and not set(exemplar[:4]) & set(registry.OPTIMISING)
-
-
 def test_optimised_variant_runs_and_keeps_lightness(motorcycle):
     out = METHODS["best+paper"](motorcycle["content"], motorcycle["style"], size=64, iterations=2)
     gray = color.to_gray(images.resize(motorcycle["content"], 64))
     assert out.shape == gray.shape and metrics.lightness_error(out, gray) < 0.05
 
 
-def test_best_paper_without_iterations_is_the_exemplar_result(motorcycle):
-    out = METHODS["best+paper"](motorcycle["content"], motorcycle["style"], size=48, iterations=0)
-    direct = colorize_exemplar(motorcycle["content"], motorcycle["style"], 48)
-    gray = color.to_gray(images.resize(motorcycle["content"], 48))
+def test_best_paper_without_iterations_is_the_exemplar_result(motorcycle, best):
+    out = METHODS["best+paper"](motorcycle["content"], motorcycle["style"], size=SIZE, iterations=0)
+    gray = color.to_gray(images.resize(motorcycle["content"], SIZE))
     assert metrics.lightness_error(out, gray) < 0.05
-    assert metrics.delta_e2000(out, direct) < 0.5  # the same picture, via the network's input space
-
-
-def test_too_small_references_are_one_line_errors(motorcycle):
-    with pytest.raises(ColorkitError, match="smaller than"):
-        prior_ab(motorcycle["content"], np.zeros((1, 1, 3), np.float32))
+    assert metrics.delta_e2000(out, best) < 0.5  # the same picture, via the network's input space
 
 
 def test_cli_preset_best(motorcycle_files, tmp_path):

@@ -1,5 +1,6 @@
 """Property test of the image loader: whatever bytes or PIL image it gets, it returns a float32 (H, W, 3) array
-in [0, 1] or raises ColorkitError, never any other exception."""
+in [0, 1] or raises ColorkitError, never any other exception; 16/32-bit and float data are scaled by their type
+(never clipped to white or black) or refused (issue 17)."""
 import io
 import warnings
 
@@ -52,12 +53,39 @@ def pil_images(draw):
     return Image.frombytes(mode, (w, h), raw)
 
 
+def _expected(img):
+    """(what from_pil must return for a 16/32-bit or float gray image, or None for other modes; or the start of
+    the refusal's message when the data cannot be mapped faithfully)."""
+    values = np.asarray(img).astype(np.float64)
+    if img.mode == "F":
+        if not np.isfinite(values).all():
+            return "float image contains NaN or Inf"
+        if values.min() < -images.FLOAT_TOLERANCE or values.max() > 1 + images.FLOAT_TOLERANCE:
+            return "float image has values in"
+        return np.clip(values, 0, 1)
+    if img.mode == "I;16":
+        return values / 65535
+    if img.mode == "I":
+        top = 2**31 - 1
+        if 0 < values.max() * 255 / top < 0.5:
+            return "would be black"
+        return values / top
+    return None
+
+
 @SETTINGS
 @given(pil_images())
 def test_from_pil_any_mode(img):
+    expected = _expected(img)
+    if isinstance(expected, str):
+        with pytest.raises(ColorkitError, match=expected):
+            images.from_pil(img, "generated")
+        return
     arr = _check(lambda: images.from_pil(img, "generated"))
     assert arr is not None, f"mode {img.mode} should load"
     assert arr.shape[:2] == (img.height, img.width)
+    if expected is not None:  # scaled by the type: no value clipped to white or black
+        np.testing.assert_allclose(arr[..., 0], expected, rtol=1e-6, atol=1e-7)
 
 
 @st.composite
@@ -67,9 +95,11 @@ def encoded_images(draw):
     mode = draw(st.sampled_from(FORMATS[fmt]))
     w, h = draw(st.integers(1, 40)), draw(st.integers(1, 40))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    if mode in ("I;16", "I", "F"):
-        dtype = {"I;16": np.uint16, "I": np.int32, "F": np.float32}[mode]
-        img = Image.fromarray(rng.integers(0, 60000, (h, w)).astype(dtype))
+    if mode == "F":  # floats in [0, 1]; others are refused (test_from_pil_any_mode)
+        img = Image.fromarray(rng.random((h, w)).astype(np.float32))
+    elif mode in ("I;16", "I"):  # values across the type's range
+        top = 65535 if mode == "I;16" else 2**31 - 1
+        img = Image.fromarray(rng.integers(top // 64, top, (h, w)).astype(np.uint16 if mode == "I;16" else np.int32))
     else:
         bands = len(Image.new(mode, (1, 1)).getbands())
         img = Image.frombytes(mode, (w, h), rng.integers(0, 256, h * w * bands, dtype=np.uint8).tobytes())
@@ -117,6 +147,32 @@ def test_decode_known_magic_then_junk(magic, tail):
 
 
 def test_as_array_rejects_bad_arrays():
-    for bad in (np.zeros((0, 4, 3)), np.zeros((4, 4, 2)), np.full((4, 4, 3), np.nan), np.zeros(5)):
+    for bad in (np.zeros((0, 4, 3)), np.zeros((4, 4, 2)), np.full((4, 4, 3), np.nan), np.zeros(5),
+                np.full((4, 4, 3), 255.0), np.full((4, 4, 3), -0.5), np.full((4, 4, 3), 200, np.int64),
+                np.full((4, 4, 3), -1, np.int16), np.full((4, 4, 3), 1 + 1j)):
         with pytest.raises(ColorkitError):
             images.as_array(bad, "array")
+
+
+@SETTINGS
+@given(st.sampled_from([np.uint8, np.uint16, np.int32, np.int64, np.uint32, np.float16, np.float32, np.float64,
+                        np.bool_]),
+       st.integers(1, 6), st.integers(1, 6), st.sampled_from([None, 1, 3, 4]), st.integers(0, 2**32 - 1))
+def test_as_array_any_dtype(dtype, h, w, channels, seed):
+    """Any dtype: the array scaled by its type (uint8 / 255, uint16 / 65535, ints / their max, floats as they
+    are), never clipped; or a ColorkitError when the values do not fit that (floats outside [0, 1], ...)."""
+    rng = np.random.default_rng(seed)
+    shape = (h, w) if channels is None else (h, w, channels)
+    if np.issubdtype(dtype, np.floating):
+        values = rng.choice([0.0, 0.25, 1.0, 1.5, 255.0, -0.1], shape).astype(dtype)
+        top = 1.0
+    elif dtype is np.bool_:
+        values, top = rng.integers(0, 2, shape).astype(bool), 1.0
+    else:
+        top = float(np.iinfo(dtype).max)
+        values = rng.integers(0, int(min(top, 2**62)), shape, dtype=np.int64).astype(dtype)
+    arr = _check(lambda: images.as_array(values, "array"))
+    if arr is None:
+        return
+    rgb = values.astype(np.float64)[..., None] if channels is None else values.astype(np.float64)[..., :3]
+    np.testing.assert_allclose(arr, np.broadcast_to(rgb / top, arr.shape), rtol=1e-3, atol=1e-6)

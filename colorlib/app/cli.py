@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import sys
 import threading
@@ -30,6 +31,23 @@ def _positive_int(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
     return value
+
+
+def _non_negative_int(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+DEVICE_PATTERN = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
+
+
+def _device(text):
+    """The devices the kit runs on; others torch knows (meta, xpu, ...) fail later with a traceback."""
+    if not DEVICE_PATTERN.fullmatch(text.strip()):
+        raise argparse.ArgumentTypeError(f"unknown device {text!r}; use auto, cpu, cuda, cuda:N or mps")
+    return text.strip()
 
 
 def _finite_float(text):
@@ -59,7 +77,8 @@ def add_colorize_parser(sub, preset: str) -> None:
                        description=f"Defaults shown are preset {d.preset!r}'s (see --preset); any option given "
                                    "explicitly overrides the preset. 'best' is the exemplar method: with "
                                    "--iterations N it adds N iterations of the paper's optimisation on top.")
-    p.add_argument("content", help="grayscale (or colour, grayscaled first) image giving the content")
+    p.add_argument("content", help="grayscale (or colour, grayscaled first) image giving the content; '-' reads "
+                                   "it from standard input")
     p.add_argument("style", help="colour image giving the colours (style), or 'auto' to pick it from --style-dir")
     p.add_argument("--style-dir", default=None, help="with style 'auto': folder of colour candidates, ranked by "
                    "VGG similarity to the content; prints the ranking with scores and uses the best")
@@ -75,7 +94,7 @@ def add_colorize_parser(sub, preset: str) -> None:
         p.add_argument(flag, default=S, help=f"{help_text} (default {shown})", **kw)
 
     opt("--size", "longer side in px", type=_positive_int)
-    opt("--iterations", "iterations", type=int)
+    opt("--iterations", "iterations", type=_non_negative_int)
     opt("--optimizer", "optimizer", choices=OPTIMIZERS)
     p.add_argument("--lr", type=_finite_float, default=S, help="learning rate (default: L-BFGS 1, Adam 10, SGD 1)")
     opt("--momentum", "SGD momentum", type=_finite_float)
@@ -93,7 +112,7 @@ def add_colorize_parser(sub, preset: str) -> None:
     opt("--init", "initial image", choices=INITS)
     opt("--init-image", "image for --init image")
     opt("--seed", "random seed", type=int)
-    opt("--device", "auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N, mps")
+    opt("--device", "auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N, mps", type=_device)
     opt("--precision", "fp32, or bf16 autocast of the VGG features; auto = bf16 where the hardware has it",
         choices=PRECISIONS)
     opt("--weights", "'caffe' (bundled original VGG-19) or a torchvision vgg19 state-dict file")
@@ -102,8 +121,8 @@ def add_colorize_parser(sub, preset: str) -> None:
                         f"{d.keep_luminance})")
     p.add_argument("--keep-best", action="store_true", default=S,
                    help=f"return the lowest-loss iterate, not the last one (default {d.keep_best})")
-    p.add_argument("--save-every", type=int, default=0, help="write a snapshot OUTPUT_<iteration>.png every K "
-                                                              "iterations")
+    p.add_argument("--save-every", type=_non_negative_int, default=0,
+                   help="write a snapshot OUTPUT_<iteration>.png every K iterations")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -118,6 +137,9 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
                        add_help=False)
     f.add_argument("rest", nargs=argparse.REMAINDER)
     add_sweep_parser(sub)
+    b = sub.add_parser("bench", help="speed benchmark (benchmarks/speed.py in a clone; --help for its options)",
+                       add_help=False)
+    b.add_argument("rest", nargs=argparse.REMAINDER)
     from colorlib.app.data_command import add_parser as add_data_parser
 
     add_data_parser(sub)
@@ -171,21 +193,41 @@ def cmd_data(args) -> int:
     return run(args)
 
 
-COMMANDS = {"colorize": cmd_colorize, "figures": cmd_figures, "sweep": cmd_sweep, "data": cmd_data}
+def cmd_bench(args) -> int:
+    import subprocess
+
+    script = os.path.join("benchmarks", "speed.py")
+    if not os.path.isfile(script):
+        raise ColorkitError(f"{script} not found here: the benchmarks come with a clone of the repository; run "
+                            "`colorkit bench` from its root")
+    return subprocess.call([sys.executable, script, *args.rest])
+
+
+COMMANDS = {"colorize": cmd_colorize, "figures": cmd_figures, "sweep": cmd_sweep, "data": cmd_data,
+            "bench": cmd_bench}
+PASS_THROUGH = {"figures": cmd_figures, "bench": cmd_bench}
 
 
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in PASS_THROUGH:  # their own parsers take every option after the command's name
+        return _guarded(PASS_THROUGH[argv[0]], argparse.Namespace(rest=argv[1:]))
     try:
         args = build_parser(argv).parse_args(argv)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    return _guarded(COMMANDS[args.command], args)
+
+
+def _guarded(command, args) -> int:
+    """Run a command: its expected failures become one line and an exit status, warnings become notices."""
     with warnings.catch_warnings():
         warnings.simplefilter("default")
         saved_format = warnings.formatwarning  # catch_warnings does not restore it; main() may run in-process
         warnings.formatwarning = lambda msg, cat, *a, **k: f"notice: {msg}\n"
         try:
-            return COMMANDS[args.command](args)
+            return command(args)
         except ColorkitError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_ERROR

@@ -47,10 +47,12 @@ METHODS: dict = {
     "paper": _preset("paper", "The paper's equations on its (rectified) layers, β/α size-normalised."),
     "neural-style": _preset("neural-style", "jcjohnson/neural-style's losses and defaults + the paper's decay."),
     "paper-preReLU": _preset("paper-preReLU", "The paper's equations on pre-ReLU conv outputs (ablation)."),
-    "prior": _exemplar("Correspondence prior only.", guided_radius=0, chroma_match=0.0),
-    "prior+filter": _exemplar("Prior + guided filter.", chroma_match=0.0),
-    "prior+chroma": _exemplar("Prior + chroma matching.", guided_radius=0),
-    "best": _exemplar("The exemplar method (preset 'best')."),
+    "best": _exemplar("The exemplar method (preset 'best'): VGG + luminance matching, local linear fit, chroma "
+                      "matching."),
+    "best-luminance": _exemplar("'best' without the luminance term of the matching (lum_weight=0).", lum_weight=0.0),
+    "best-chroma-match": _exemplar("'best' without chroma matching (chroma_match=0).", chroma_match=0.0),
+    "best-local-linear": _exemplar("'best' without the local linear fit: the matched a*b* bilinearly upsampled.",
+                                   local_linear=False),
     "best+paper": exemplar_then_paper,
 }
 OPTIMISING = ("paper", "neural-style", "paper-preReLU", "best+paper")  # methods whose cost grows with iterations

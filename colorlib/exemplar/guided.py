@@ -1,5 +1,7 @@
 """The guided filter (He, Sun & Tang, "Guided Image Filtering", ECCV 2010, Algorithm 1) with a grayscale guide:
-the output is locally an affine function of the guide, so the filtered chroma's edges follow the image's edges."""
+the output is locally an affine function of the guide, so the filtered chroma's edges follow the image's edges.
+weighted_local_linear is the same local linear model fitted by weighted least squares (Levin et al. 2004's
+colour model, He et al. 2019's local fit): with uniform weights it is the guided filter."""
 from __future__ import annotations
 
 import numpy as np
@@ -39,3 +41,19 @@ def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int = 8, eps: floa
     a = cov_Ip / (var_I + eps)
     b = mean_p - a * mean_I
     return box(a, radius) * Ic + box(b, radius)
+
+
+def weighted_local_linear(guide: np.ndarray, src: np.ndarray, weights: np.ndarray, radius: int = 8,
+                          eps: float = 1e-3) -> np.ndarray:
+    """Per (2r+1)² window, src (H, W, C) ≈ a·guide + b by least squares weighted with `weights` (H, W) (ridge eps
+    on a, in guide units squared); the coefficients averaged over the windows that cover each pixel."""
+    w = np.asarray(weights, np.float64)[..., None] + 1e-6
+    I = np.asarray(guide, np.float64)[..., None]
+    p = np.asarray(src, np.float64)
+    mw = box(w, radius)
+    mean_I, mean_p = box(w * I, radius) / mw, box(w * p, radius) / mw
+    cov_Ip = box(w * I * p, radius) / mw - mean_I * mean_p
+    var_I = box(w * I * I, radius) / mw - mean_I**2
+    a = cov_Ip / (var_I + eps)
+    b = mean_p - a * mean_I
+    return box(a, radius) * I + box(b, radius)

@@ -1,0 +1,162 @@
+"""The exemplar method (preset 'best', colorlib.exemplar.method) against the baselines, with its ablation.
+
+    COLORKIT_DATA=... nice -n 5 .venv/bin/python benchmarks/exemplar_ablation.py [--size 256] [--out DIR]
+                                                                                  [--vote K]
+
+Rows: gray, reinhard, welsh, 'best' and 'best' with each component switched off in turn (and the two match
+confidences tried for the local fit, switched on). With --vote K > 0 (default 2) two more rows show several
+references voting: the K ukiyo-e prints that colorlib.evaluation.retrieval ranks closest to the gray input (the
+content's own file and its designated reference excluded; the motorcycle has no collection and keeps its one
+reference) are added to the designated reference, for 'best' and, to compare like with like, for Reinhard (mean
+a*b* of all of them). These rows see more than the input and one reference, so they are not the method itself.
+Per pair and mean: ΔE2000, PSNR, SSIM, colourfulness ratio to the truth; wins = pairs with ΔE2000 below
+Reinhard's (single reference); seconds per image (wall, one torch thread, after a warm-up; the voting rows
+include the retrieval). Writes DIR/exemplar_ablation.json and .md.
+
+The committed results/benchmarks/exemplar_ablation.* were measured before this method replaced the previous
+exemplar method: there, row 'exemplar' is this method (now 'best') and row 'best' the previous one, measured
+side by side."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from colorlib import color, data, images  # noqa: E402
+from colorlib.atomic import atomic_write  # noqa: E402
+from colorlib.errors import ColorkitError  # noqa: E402
+from colorlib.evaluation import metrics, retrieval  # noqa: E402
+from colorlib.evaluation.runner import evaluation_pairs, run_method  # noqa: E402
+from colorlib.exemplar.method import ExemplarConfig, colorize_exemplar  # noqa: E402
+from colorlib.record import versions, write_json  # noqa: E402
+from colorlib.tables import markdown  # noqa: E402
+
+BASELINES = ("gray", "reinhard", "welsh", "best")  # registered methods (colorlib.evaluation.registry)
+FULL = ExemplarConfig()
+ABLATION = {  # name -> the one field changed from ExemplarConfig()
+    "-vgg (luminance only)": {"layers": ()},
+    "-relu3_1,4_1 (relu2_1 only)": {"layers": ("relu2_1",)},
+    "-luminance term": {"lum_weight": 0.0},
+    "-mirror": {"mirror": False},
+    "+cosine confidence": {"confidence": "cosine"},
+    "+bidirectional confidence": {"confidence": "bidirectional"},
+    "-local linear": {"local_linear": False},
+    "-chroma match": {"chroma_match": 0.0},
+}
+METRICS = ("delta_e2000", "psnr", "ssim", "colourfulness_ratio")
+
+
+def variant(change: dict):
+    """'best' with `change` applied to its ExemplarConfig, in the registry's call shape."""
+    params = FULL.replace(**change)
+
+    def method(content, style, *, size=256, iterations=0, seed=0, device="auto"):
+        return colorize_exemplar(content, style, size, (), params)
+
+    return method
+
+
+def reinhard_refs(gray, refs):
+    """Reinhard's mean-a*b* tint pooled over several references (equal weight per pixel)."""
+    ab = np.concatenate([color.rgb_to_lab(r)[..., 1:].reshape(-1, 2) for r in refs]).mean(0)
+    L = color.lightness(gray)
+    return color.combine_lightness_chroma(L, np.broadcast_to(ab, L.shape + (2,)))
+
+
+def voters(pair, k, size):
+    """The designated reference plus the k prints retrieval ranks closest to the gray input."""
+    if k <= 0 or not pair["content_file"].endswith(".jpg"):
+        return [pair["style"]]
+    cands = []
+    for f in data.manifest():
+        if f.endswith(".jpg") and f not in (pair["content_file"], pair["style_file"]):
+            try:
+                cands.append(data.find(f))
+            except ColorkitError:  # not available offline: not a candidate
+                continue
+    if not cands:
+        return [pair["style"]]
+    ranked = retrieval.rank(pair["content"], cands, device="cpu")[:k]
+    return [pair["style"]] + [images.resize(images.load(path), size) for path, _ in ranked]
+
+
+def run_pair(pair, args) -> dict:
+    """name -> (image, seconds) of every row on one pair."""
+    runs = {}
+    for name in BASELINES + tuple(ABLATION):
+        method = variant(ABLATION[name]) if name in ABLATION else None
+        img, _, sec = run_method(name, pair, size=args.size, iterations=0, seed=0, device="cpu", method=method)
+        runs[name] = (img, sec)
+    if args.vote > 0:
+        t0 = time.perf_counter()
+        refs = voters(pair, args.vote, args.size)
+        t_ret = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        runs[f"reinhard +{args.vote} voters"] = (reinhard_refs(pair["content"], refs),
+                                                 t_ret + time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        img = colorize_exemplar(pair["content"], refs[0], args.size, refs[1:], FULL)
+        runs[f"best +{args.vote} voters"] = (img, t_ret + time.perf_counter() - t0)
+    return runs
+
+
+def per_pair_table(rows, names, pair_names, key) -> str:
+    short = [pn.split("<-")[0] for pn in pair_names]
+    table = [{"method": n, **{pn.split("<-")[0]: r[key] for pn in pair_names for r in rows
+                              if r["method"] == n and r["pair"] == pn}} for n in names]
+    return markdown(table, ["method"] + short)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--size", type=int, default=256, help="longer side in px (default 256)")
+    p.add_argument("--vote", type=int, default=2, help="retrieved extra references for the voting rows (0 = none)")
+    p.add_argument("--out", default="results/benchmarks", help="folder for exemplar_ablation.json/.md")
+    args = p.parse_args(argv)
+    torch.set_num_threads(1)
+
+    pairs = evaluation_pairs(args.size)
+    colorize_exemplar(pairs[0]["content"], pairs[0]["style"], args.size)  # warm-up: VGG weights load once
+    rows = []
+    for pair in pairs:
+        for name, (img, sec) in run_pair(pair, args).items():
+            s = metrics.evaluate(np.asarray(img, np.float32), pair["truth"], pair["content"])
+            rows.append(dict(pair=pair["name"], method=name, seconds=sec, **{m: s[m] for m in METRICS}))
+            print(f"{pair['name']:28s} {name:30s} ΔE {s['delta_e2000']:6.2f}  colourfulness "
+                  f"{s['colourfulness_ratio']:5.2f}x  {sec:5.1f} s", file=sys.stderr, flush=True)
+    rein = {r["pair"]: r["delta_e2000"] for r in rows if r["method"] == "reinhard"}
+    names = list(dict.fromkeys(r["method"] for r in rows))
+    pair_names = list(dict.fromkeys(r["pair"] for r in rows))
+    summary = []
+    for name in names:
+        mine = [r for r in rows if r["method"] == name]
+        row = {"method": name, **{m: float(np.mean([r[m] for r in mine])) for m in METRICS + ("seconds",)}}
+        row["wins_vs_reinhard"] = f"{sum(r['delta_e2000'] < rein[r['pair']] for r in mine)}/{len(mine)}"
+        summary.append(row)
+    head = (f"{len(pair_names)} pairs at {args.size} px, CPU, 1 torch thread; ExemplarConfig defaults: "
+            f"{dataclasses.asdict(FULL)}.")
+    text = (head + "\n\nMean per method:\n\n"
+            + markdown(summary, ("method", "delta_e2000", "psnr", "ssim", "colourfulness_ratio", "wins_vs_reinhard",
+                                 "seconds"))
+            + "\n\nΔE2000 per pair:\n\n" + per_pair_table(rows, names, pair_names, "delta_e2000")
+            + "\n\nColourfulness ratio per pair:\n\n"
+            + per_pair_table(rows, names, pair_names, "colourfulness_ratio"))
+    print(text)
+    os.makedirs(args.out, exist_ok=True)
+    record = {"size": args.size, "vote": args.vote, "config": dataclasses.asdict(FULL), "summary": summary,
+              "rows": rows, "versions": versions()}
+    write_json(record, os.path.join(args.out, "exemplar_ablation.json"))
+    with atomic_write(os.path.join(args.out, "exemplar_ablation.md"), "w", encoding="utf-8") as fh:
+        fh.write(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
