@@ -30,8 +30,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from colorlib import Config, DivergenceError, colorize, data, hardware, images, record  # noqa: E402
-from colorlib.evaluation import metrics  # noqa: E402
+from colorlib import Config, DivergenceError, data, hardware, images, record  # noqa: E402
+from colorlib.evaluation import metrics, runner  # noqa: E402
+from colorlib.speedups.cache import colorize_cached  # noqa: E402
 from colorlib.experiments.profiles import profile  # noqa: E402
 
 METRICS = ("delta_e2000", "structure_ssim", "colourfulness_ratio")
@@ -54,7 +55,7 @@ def run(pair, config: Config) -> dict:
     """One colorize() run and its metrics against the truth."""
     t, c = time.perf_counter(), time.process_time()
     try:
-        res = colorize(pair["content"], pair["style"], config)
+        res = colorize_cached(pair["content"], pair["style"], config)  # shared with make results' runs
     except DivergenceError as exc:  # recorded, not hidden: the last finite image is what is measured
         res = exc.result
     wall, cpu = time.perf_counter() - t, time.process_time() - c
@@ -102,7 +103,9 @@ def main(argv=None):
     device = hardware.resolve_device(args.device)
     os.makedirs(args.out, exist_ok=True)
     count = min(args.pairs, 1 + len(data.pairs()))
-    base = Config.from_preset("paper", size=args.size, iterations=args.iterations, init="noise", device=str(device))
+    # device as given (not resolved) and the evaluation's sized pairs: the same Config and pixels as make results,
+    # so its bf16 runs come from the run cache
+    base = Config.from_preset("paper", size=args.size, iterations=args.iterations, init="noise", device=args.device)
     report = dict(command=" ".join([os.path.basename(sys.executable)] + sys.argv), args=vars(args),
                   config=base.to_dict(), machine=dict(
                       cpu=hardware.cpu_model(), cores=os.cpu_count(), torch_threads=torch.get_num_threads(),
@@ -112,7 +115,7 @@ def main(argv=None):
     print(f"{'pair':28s} {'metric':20s} {'fp32 s0':>8s} {'fp32 s1':>8s} {'bf16 s0':>8s} {'|bf16−fp32|':>11s} "
           f"{'seed spread':>11s}  within")
     for i in range(count):
-        pair = data.motorcycle_pair() if i == 0 else data.load_pair(i - 1)
+        pair = runner.sized(data.motorcycle_pair() if i == 0 else data.load_pair(i - 1), args.size)
         runs = {f"{p} seed {s}": run(pair, base.replace(precision=p, seed=s)) for p, s in RUNS}
         row = compare(pair, runs)
         report["rows"].append(row)

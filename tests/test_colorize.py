@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from colorlib import Config, color, colorize
-from colorlib.paper import losses, objective
+from colorlib.paper import objective
 from colorlib.errors import ColorkitError
 from colorlib.paper.optimize import style_weight_at
 
@@ -111,7 +111,8 @@ def test_objective_matches_an_independent_computation(motorcycle):
 
 
 def test_neural_style_preset_records_paper_units_but_minimises_its_own(motorcycle):
-    res = colorize(motorcycle["content"], motorcycle["style"], Config.from_preset("neural-style", size=32, iterations=2))
+    cfg = Config.from_preset("neural-style", size=32, iterations=2)
+    res = colorize(motorcycle["content"], motorcycle["style"], cfg)
     h = res.history[0]
     assert h["total_loss"] != pytest.approx(5.0 * h["content_loss"] + 100.0 * h["style_loss"])
     assert res.params["loss_form"] == "neural-style" and res.params["tv_weight"] == 1e-3

@@ -167,7 +167,9 @@ def _notebook(path, params: str, body: str):
 def test_find_notebooks_sorts_and_filters(tmp_path):
     for name in ("02_b.ipynb", "01_a.ipynb", "10_c.ipynb", "draft.ipynb", "1_x.ipynb"):
         (tmp_path / name).write_text("{}")
-    names = lambda only=None: [os.path.basename(p) for p in regenerate.find_notebooks(str(tmp_path), only)]
+    def names(only=None):
+        return [os.path.basename(p) for p in regenerate.find_notebooks(str(tmp_path), only)]
+
     assert names() == ["01_a.ipynb", "02_b.ipynb", "10_c.ipynb"]
     assert names("0[12]_*") == ["01_a.ipynb", "02_b.ipynb"]
     assert names("02") == ["02_b.ipynb"]
@@ -211,18 +213,20 @@ def test_no_matching_notebook_is_a_one_line_error(tmp_path, capsys):
 
 # --- the computed verdicts (pure functions of a record) -----------------------------------------------------
 
-def _figure2_record(lbfgs_loss, sgd_loss, de):
-    """A figure2 record with the given fixed-β total losses and ΔE2000 per variant (dict name -> ΔE)."""
-    from colorlib.experiments.figures import VARIANTS
+def _figure2_record(lbfgs_loss, sgd_loss, de, structure=None):
+    """A figure2 record with the given fixed-β total losses, ΔE2000 and structure per variant (name -> value)."""
+    from colorlib.experiments.figure2 import VARIANTS
 
+    structure = structure or dict.fromkeys(VARIANTS, 0.7)
     variants = {k: dict(label=VARIANTS[k][2], total_loss=lbfgs_loss if k.startswith("lbfgs") else sgd_loss,
-                        delta_e2000=de[k], colourfulness_ratio=0.5, diverged=None) for k in VARIANTS}
+                        delta_e2000=de[k], structure_ssim=structure[k], colourfulness_ratio=0.5, diverged=None)
+                for k in VARIANTS}
     runs = [dict(final_total_loss=1.0), dict(final_total_loss=None)]
     return dict(variants=variants, sgd_lr_sweep=dict(chosen_lr=1e-9, runs=runs))
 
 
 def test_figure2_verdict_follows_the_numbers():
-    from colorlib.experiments.figures import figure2_verdict
+    from colorlib.experiments.verdicts import figure2_verdict
 
     paper_like = dict(sgd_fixed=14.0, sgd_decay=13.0, lbfgs_fixed=12.0, lbfgs_decay=11.0)
     text = figure2_verdict(_figure2_record(1.0, 2.0, paper_like))
@@ -230,21 +234,26 @@ def test_figure2_verdict_follows_the_numbers():
     assert "this run agrees with the paper's claim that L-BFGS" in text
     assert "this run agrees with the paper's claim that decaying" in text
     opposite = dict(sgd_fixed=11.0, sgd_decay=12.0, lbfgs_fixed=13.0, lbfgs_decay=14.0)
-    text = figure2_verdict(_figure2_record(3.0, 2.0, opposite))
+    worse = dict(sgd_fixed=0.7, sgd_decay=0.8, lbfgs_fixed=0.7, lbfgs_decay=0.3)
+    text = figure2_verdict(_figure2_record(3.0, 2.0, opposite, worse))
     assert "does not agree with the paper's claim that L-BFGS" in text
     assert "does not agree with the paper's claim that decaying" in text
+    assert "does not keep the print with colour" in text  # L-BFGS decaying: structure 0.3
     mixed = dict(sgd_fixed=14.0, sgd_decay=13.0, lbfgs_fixed=11.0, lbfgs_decay=12.0)
     text = figure2_verdict(_figure2_record(1.0, 2.0, mixed))
     assert "partly agrees with the paper's claim that decaying" in text
 
 
-def test_figure1_verdict_says_when_gray_wins():
-    from colorlib.experiments.figures import figure1_verdict
+def test_figure1_verdict_counts_prints_kept_and_says_when_gray_wins():
+    from colorlib.experiments.verdicts import figure1_verdict
 
-    cols = [dict(delta_e2000=15.0, delta_e2000_gray=12.0), dict(delta_e2000=10.0, delta_e2000_gray=12.0)]
+    cols = [dict(delta_e2000=15.0, delta_e2000_gray=12.0, structure_ssim=0.7, colourfulness_ratio=0.5),
+            dict(delta_e2000=10.0, delta_e2000_gray=12.0, structure_ssim=0.3, colourfulness_ratio=0.9)]
     summary = dict(mean_delta_e2000=12.5, mean_delta_e2000_gray=12.0, columns_beating_gray=1,
-                   mean_colourfulness_ratio=0.8)
-    text = figure1_verdict(dict(profile="quick", columns=cols, summary=summary))
+                   mean_colourfulness_ratio=0.7, mean_structure_ssim=0.5)
+    text = figure1_verdict(dict(profile="quick", preset="neural-style", columns=cols, summary=summary))
+    assert "1 of 2 results keep the print's structure" in text
     assert "does not beat the uncoloured gray input" in text and "1 of 2 prints" in text
-    text = figure1_verdict(dict(profile="quick", columns=cols, summary={**summary, "mean_delta_e2000": 11.0}))
+    text = figure1_verdict(dict(profile="quick", preset="neural-style", columns=cols,
+                                summary={**summary, "mean_delta_e2000": 11.0}))
     assert "method beats the uncoloured gray input" in text

@@ -26,7 +26,7 @@ import torch
 from PIL import Image
 
 import colorlib
-from colorlib import images, record as results
+from colorlib import file_input, images, record as results
 from colorlib.paper import vgg
 from colorlib.atomic import atomic_write
 from colorlib.errors import ColorkitError, DivergenceError
@@ -923,7 +923,7 @@ def test_load_reads_the_file_once_and_hashes_those_bytes(tmp_path, monkeypatch):
 
 
 def test_input_size_is_bounded(tmp_path, monkeypatch):
-    monkeypatch.setattr(images, "HEADER_BYTES", 0)
+    monkeypatch.setattr(file_input, "HEADER_BYTES", 0)
     monkeypatch.setenv("COLORKIT_MAX_PIXELS", "10")  # at most 160 bytes
     path = tmp_path / "big.png"
     path.write_bytes(b"\x89PNG" + bytes(500))
@@ -939,7 +939,7 @@ def test_input_size_is_bounded(tmp_path, monkeypatch):
             return len(buf)
 
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(Endless())))
-    monkeypatch.setattr(images, "_STDIN", {})
+    monkeypatch.setattr(file_input, "_STDIN", {})
     with pytest.raises(ColorkitError, match="stdin: more than 160 bytes"):
         images.load("-")
 
@@ -967,7 +967,7 @@ def test_cli_records_the_hash_of_the_bytes_it_decoded(corpus, tmp_path, monkeypa
 def test_stdin_dash_in_process(corpus, tmp_path, monkeypatch, capsys):
     png = (corpus / "content.png").read_bytes()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(png)))
-    monkeypatch.setattr(images, "_STDIN", {})
+    monkeypatch.setattr(file_input, "_STDIN", {})
     out = tmp_path / "r.png"
     code = _main(["colorize", "-", str(corpus / "style.png"), "-o", str(out), *TINY, *CPU])
     assert code == 0, capsys.readouterr().err

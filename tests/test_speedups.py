@@ -53,7 +53,8 @@ def test_loss_stalled_ignores_the_style_weight_decay():
 def test_early_stop_stops_a_converged_run_and_never_by_default(motorcycle):
     # style weight 0 from the content image: the loss is 0 from the start, nothing left to optimise
     cfg = Config(init="content", size=48, style_weight=0.0, iterations=30)
-    res = colorize_faster(motorcycle["content"], motorcycle["style"], cfg, Speedups(early_stop=1e-3, early_stop_window=3))
+    res = colorize_faster(motorcycle["content"], motorcycle["style"], cfg,
+                          Speedups(early_stop=1e-3, early_stop_window=3))
     assert len(res.history) == 4 < 30 and res.run["stop_reason"] == "converged" and res.run["stopped_early"]
     paper = colorize(motorcycle["content"], motorcycle["style"], cfg.replace(iterations=6))
     assert len(paper.history) == 6 and paper.run["stop_reason"] is None

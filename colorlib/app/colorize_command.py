@@ -6,7 +6,7 @@ import re
 import sys
 import tempfile
 
-from colorlib import images, record
+from colorlib import file_input, images, record
 from colorlib.data import sha256_file
 from colorlib.errors import ColorkitError, DivergenceError, Interrupted
 from colorlib.paper.config import Config
@@ -19,7 +19,7 @@ def run(args, config: Config) -> int:
     if args.style != "auto":
         inputs["style"] = args.style
     if config.init == "image" and config.init_image and (os.path.exists(config.init_image)
-                                                         or images.is_stdin(config.init_image)):
+                                                         or file_input.is_stdin(config.init_image)):
         inputs["init_image"] = config.init_image
     if config.weights != "caffe":
         inputs["weights"] = config.weights
@@ -109,7 +109,7 @@ def check_output(path: str, inputs, save_every: int = 0, iterations: int = 0) ->
     inputs = [os.fspath(i) for i in inputs]
     snapshots = _snapshots(path, save_every, iterations)
     for source in inputs:
-        if images.is_stdin(source):
+        if file_input.is_stdin(source):
             continue
         for target in (path, json_path, *snapshots):
             if _same_file(source, target):
@@ -256,10 +256,10 @@ def _with_hashes(paths: dict) -> dict:
     out = {}
     for key, path in paths.items():
         path = os.fspath(path)
-        out[key] = path if images.is_stdin(path) else os.path.abspath(path)
+        out[key] = path if file_input.is_stdin(path) else os.path.abspath(path)
     for key, path in paths.items():
         digest = images.input_sha256(path)
-        if digest is None and not images.is_stdin(path):
+        if digest is None and not file_input.is_stdin(path):
             try:
                 digest = sha256_file(path)
             except OSError:  # missing or unreadable: colorize() reports it with the file's name

@@ -121,4 +121,4 @@ def colorize_exemplar(content, style, size: int = 256, references=(),
     gray = color.to_gray(images.resize(images.as_array(content, "content"), size))
     refs = [images.resize(images.as_array(r, "style" if i == 0 else "reference"), size)
             for i, r in enumerate((style, *references))]
-    return colorize_references(gray, refs[::-1] if len(refs) < 2 else refs, params) * 0 + gray
+    return colorize_references(gray, refs, params)

@@ -2,7 +2,8 @@
 changed reads results instead of recomputing them, and a change to one notebook reruns only its own runs.
 
 The address hashes everything that decides a run's numbers: the decoded pixels of the inputs, the resolved
-Config, colorlib's version and source code, torch's version, the torch thread count, the device and the precision actually used.
+Config, colorlib's version and source code, torch's version, the torch thread count, the device and the
+precision actually used.
 Folder: $COLORKIT_CACHE, else ~/.cache/colorkit/runs ($XDG_CACHE_HOME respected); delete it to clear the cache.
 COLORKIT_NO_CACHE=1 (or `colorkit figures --no-cache`) switches it off."""
 from __future__ import annotations

@@ -91,7 +91,8 @@ class _Engine:
             try:
                 self.client = Client(scheduler, timeout="20s")
             except (OSError, TimeoutError) as exc:
-                raise ColorkitError(f"cannot connect to the Dask scheduler at {scheduler} ({first_line(exc)})") from None
+                raise ColorkitError(f"cannot connect to the Dask scheduler at {scheduler} "
+                                    f"({first_line(exc)})") from None
             self.own = True
 
     def environment(self, planned_runs) -> dict | None:
