@@ -1,4 +1,4 @@
-"""Does bf16 change the result more than the seed does? (issue 18, point 1)
+"""Does bf16 change the result more than the seed does?
 
 bf16 (autocast VGG features; Gram matrices and losses stay fp32) against fp32 on the quick profile's schedule:
 192 px, 1000 iterations, noise start, preset 'paper', on the motorcycle pair and the 6 ukiyo-e pairs of

@@ -1,4 +1,4 @@
-"""Speed benchmark (issue 18): our iteration against this machine's matmul roofline and against pastiche, peak
+"""Speed benchmark: our iteration against this machine's matmul roofline and against pastiche, peak
 memory per size, time-to-quality of the paper recipe against preset 'fast', and (opt-in) torch.compile.
 
 The full run (about 12 min on an idle 2-core CPU; add --threads 1 on a shared, oversubscribed machine):

@@ -59,7 +59,7 @@ def _rows(out):
 @pytest.mark.slow
 def test_every_method_on_every_pair_and_files_written(smoke_run):
     rows = _rows(smoke_run)
-    methods = [m for m in registry.names() if m not in ("neural-style", "paper-preReLU")]  # as the notebook
+    methods = [m for m in registry.names() if m not in ("paper", "paper-preReLU")]  # as the notebook
     pairs = len(data.pairs()) + 1  # + the motorcycle
     assert len(rows) == pairs * len(methods)
     assert {(r["pair"], r["method"]) for r in rows} == {(p, m) for p in evaluation.evaluation_pairs_names(rows)

@@ -198,7 +198,7 @@ def test_notebook_smoke_run_under_papermill(tmp_path):
     assert "application/vnd.jupyter.widget-view+json" in text  # the UI was built and displayed
 
 
-# --- issue 16 item 5: what the explorer shows and when --------------------------------------------------------
+# --- what the explorer shows and when --------------------------------------------------------
 def _gray_content_and_style(ex, tmp_path):
     """A small gray content from a path and a colour style upload: no bundled prints needed."""
     content_file = tmp_path / "gray.png"

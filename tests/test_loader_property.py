@@ -1,6 +1,6 @@
 """Property test of the image loader: whatever bytes or PIL image it gets, it returns a float32 (H, W, 3) array
 in [0, 1] or raises ColorkitError, never any other exception; 16/32-bit and float data are scaled by their type
-(never clipped to white or black) or refused (issue 17)."""
+(never clipped to white or black) or refused."""
 import io
 import warnings
 

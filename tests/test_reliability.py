@@ -1,4 +1,4 @@
-"""Reliability (issues 7 and 17): a generated corpus of bad inputs through the CLI, image modes that must work,
+"""Reliability: a generated corpus of bad inputs through the CLI, image modes that must work,
 divergence, Ctrl-C, atomic writes, image + JSON written as one unit, inputs never overwritten, reproducibility and safe
 weight loading. Every input is generated here; nothing is stored."""
 import ast
@@ -99,7 +99,7 @@ def corpus(tmp_path_factory):
     torch.save({"features.0.weight": torch.zeros(64, 3, 3, 3)}, real)
     (d / "truncated.pth").write_bytes(real.getvalue()[: len(real.getvalue()) // 2])
     torch.save({"features.0.weight": _Payload(d / "PWNED_cli")}, d / "payload.pth")
-    # issue 17: inputs an output must never overwrite, inputs that are not files, values that are not 0..1
+    # inputs an output must never overwrite, inputs that are not files, values that are not 0..1
     Image.fromarray(_rng_rgb(40, 48, 9)).save(d / "init.png")
     Image.fromarray(_rng_rgb(40, 48, 10)).save(d / "snap_1.png")
     (d / "shot.json").write_bytes((d / "content.png").read_bytes())  # an image whose name is an output's JSON
@@ -198,7 +198,7 @@ BAD = {
                              ["wrong_shape.pth", "not VGG-19 weights", "conv1_1"]),
     "weights with code": (["content.png", "style.png", "--weights", "payload.pth"], {},
                           ["payload.pth", "refused to load"]),
-    # --- issue 17 ---------------------------------------------------------------------------------------------
+    # --- more cases ---------------------------------------------------------------------------------------------
     "output is the content": (["content.png", "style.png", "-o", "content.png"], {},
                               ["content.png", "would overwrite the input content.png"]),
     "output is the style": (["content.png", "style.png", "-o", "style.png"], {},
@@ -676,7 +676,7 @@ def test_api_same_seed_same_array_other_seed_differs(corpus):
     assert a.run["seed"] == 5 and a.run["inputs"] == b.run["inputs"]
 
 
-# --- issue 17: image and JSON as one unit ----------------------------------------------------------------------
+# --- image and JSON as one unit ----------------------------------------------------------------------
 
 def _fake_result(seed, shape=(8, 8)):
     """A Result whose image says which run made it: every pixel is seed * 10 (8-bit)."""
@@ -881,7 +881,7 @@ def test_concurrent_cli_runs_to_one_path(tmp_path, monkeypatch, capsys):
     assert _leftovers(out.parent) == []
 
 
-# --- issue 17: inputs read once, only files and standard input -------------------------------------------------
+# --- inputs read once, only files and standard input -------------------------------------------------
 
 def test_load_refuses_pipes_devices_folders_sockets_without_blocking(tmp_path):
     import socket
@@ -991,7 +991,7 @@ def test_stdin_pipe_subprocess(corpus, tmp_path):
     assert record["paths"]["content_sha256"] == hashlib.sha256(png).hexdigest()
 
 
-# --- issue 17: values scaled by their type, never silently white or black ---------------------------------------
+# --- values scaled by their type, never silently white or black ---------------------------------------
 
 def _tiff(arr):
     return _encode(Image.fromarray(arr), "TIFF")
@@ -1042,7 +1042,7 @@ def test_arrays_scaled_by_dtype_or_refused():
             images.as_array(bad, "arr")
 
 
-# --- issue 17: formats, numbers, memory, Ctrl-C ---------------------------------------------------------------
+# --- formats, numbers, memory, Ctrl-C ---------------------------------------------------------------
 
 def test_writable_formats_accepted_and_round_trip(tmp_path):
     """Every extension not in UNWRITABLE passes the check and really writes (so the check is not too strict)."""
@@ -1119,7 +1119,7 @@ def test_style_dir_skips_candidates_too_small(corpus, tmp_path, capsys):
     assert json.loads(out.with_suffix(".json").read_text())["paths"]["style"] == str(cands / "style.png")
 
 
-# --- issue 17: determinism ------------------------------------------------------------------------------------
+# --- determinism ------------------------------------------------------------------------------------
 
 def test_same_seed_same_threads_byte_identical_png(corpus, tmp_path, capsys):
     """Two CPU runs with the same seed and the same torch thread count give the same PNG bytes; the JSON records

@@ -336,7 +336,7 @@ def _workers(client) -> dict:
     Not client.processing() + client.scheduler_info()["workers"][address]: scheduler_info() returns the client's
     cached identity, which its periodic refresh (every 2 s, distributed.client.scheduler-info-interval) rewrites
     without any per-worker entries, so a refresh landing between the fetch and the read gave
-    KeyError: 'tcp://127.0.0.1:…' now and then (issue 16 item 4). The lambda is pickled by value: the scheduler
+    KeyError: 'tcp://127.0.0.1:…' now and then. The lambda is pickled by value: the scheduler
     process cannot import this test module."""
     return client.run_on_scheduler(lambda dask_scheduler: {
         addr: (ws.name, [ts.key for ts in ws.processing]) for addr, ws in dask_scheduler.workers.items()})

@@ -24,7 +24,6 @@ pairs of data/pairs.csv.
 """
 from __future__ import annotations
 
-import functools
 import os
 
 import numpy as np
@@ -33,7 +32,7 @@ import torch
 from colorlib import color, images
 from colorlib.errors import ColorkitError
 from colorlib.hardware import resolve_device
-from colorlib.paper.vgg import FeatureExtractor
+from colorlib.paper.vgg import extractor, last_layer, min_size
 
 LAYERS = ("relu3_1", "relu4_1")
 SIZE = 128
@@ -41,19 +40,19 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 _CACHE: dict = {}  # (abspath, mtime, bytes, size, layers, weights) -> raw descriptor (list of per-layer vectors)
 
 
-@functools.lru_cache(maxsize=2)
-def _extractor(layers: tuple, weights: str, device: str) -> FeatureExtractor:
-    return FeatureExtractor(weights, layers).to(device)
 
 
 def describe(image, *, size: int = SIZE, layers: tuple = LAYERS, weights: str = "caffe", device="cpu") -> list:
     """Raw descriptor of an image (grayscaled first): per layer, sqrt of channel means and stds concatenated."""
     dev = str(resolve_device(device))
     gray = color.to_gray(images.resize(images.as_array(image), size))
-    net = _extractor(tuple(layers), weights, dev)
-    x = net.preprocess.to_net(torch.from_numpy(np.ascontiguousarray(gray)).permute(2, 0, 1)[None].to(dev))
+    need = min_size(last_layer(layers))
+    if min(gray.shape[:2]) < need:
+        raise ColorkitError(f"image of {gray.shape[1]}x{gray.shape[0]} px at {size} px is too thin to describe "
+                            f"(needs {need} px a side for {last_layer(layers)})")
+    net = extractor(tuple(layers), weights, device=dev)
     with torch.no_grad():
-        feats = net(x)
+        feats = net(net.to_input(gray))
     out = []
     for name in layers:
         f = feats[name][0].flatten(1).double()
@@ -71,7 +70,10 @@ def candidate_descriptor(path, **kw) -> list:
     key = (path, st.st_mtime_ns, st.st_size, kw.get("size", SIZE), tuple(kw.get("layers", LAYERS)),
            kw.get("weights", "caffe"))
     if key not in _CACHE:
-        _CACHE[key] = describe(images.load(path), **kw)
+        try:
+            _CACHE[key] = describe(images.load(path), **kw)
+        except ColorkitError as exc:  # a candidate that cannot be ranked is named, in one line
+            raise ColorkitError(f"{path}: {exc}") if not str(exc).startswith(path) else exc from None
     return _CACHE[key]
 
 

@@ -16,7 +16,7 @@ from colorlib.record import versions
 FIGURE2_PAIR = 0  # the pair of Figure 2
 # SGD's rates are tried relative to the first gradient: lr = step / mean|∂L/∂x| at the initial image, so `step` is
 # the mean pixel change of the first update (network input units, 0-255), whatever the loss scale.
-SGD_STEPS = (0.3, 1.0, 3.0, 10.0, 30.0)
+SGD_STEPS = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)  # diverging rates stop within a few iterations
 VARIANTS = {  # Figure 2's panels: optimizer, and whether β/α decays (the preset's rate) or stays fixed
     "sgd_fixed": ("sgd", False, "(a) SGD, fixed β/α"),
     "sgd_decay": ("sgd", True, "(b) SGD, decaying β/α"),
