@@ -20,8 +20,8 @@ def run_task(task: dict, out: str) -> dict:
 
     from colorlib import color, images, record
     from colorlib.evaluation import metrics
-    from colorlib.paper.colorize import colorize
     from colorlib.paper.config import Config
+    from colorlib.speedups.cache import colorize_cached
 
     folder = runs.folder(out, task["run_id"])
     done = runs.finished(out, task["run_id"])
@@ -37,7 +37,8 @@ def run_task(task: dict, out: str) -> dict:
         differs = mismatch(task)
         if differs:
             raise ColorkitError(f"worker {worker} cannot run this run as its id promises: {differs}")
-        result = colorize(task["content"], task["style"], Config().replace(**task["config"]))
+        # through the run cache: a sweep written into a fresh folder (a notebook's staging folder) repeats nothing
+        result = colorize_cached(task["content"], task["style"], Config().replace(**task["config"]))
     except DivergenceError as exc:
         if exc.result is None:
             return _failed(folder, task, exc, worker)
