@@ -101,7 +101,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", type=int, default=192)
     parser.add_argument("--iterations", type=int, default=1000)
-    parser.add_argument("--pairs", type=int, default=3, help="the first N pairs of data/pairs.csv")
+    parser.add_argument("--pairs", type=int, default=3, help="the first N pairs of the kit's pairs.csv")
     parser.add_argument("--ratios", default="1e2,3e2,1e3,3e3,1e4", help="β/α at 512 px, comma-separated")
     parser.add_argument("--no-reference", action="store_true", help="leave out the neural-style preset row")
     parser.add_argument("--threads", type=int, default=1)

@@ -216,6 +216,16 @@ def test_retrieved_pairs_take_the_best_ranked_other_candidate(prints):
     assert {t["style"] for t in tasks} == {best} and tasks[0]["retrieval_score"] == pytest.approx(score)
 
 
+def test_a_retrieved_candidate_too_thin_to_rank_is_one_line(prints, tmp_path):
+    thin = tmp_path / "thin.png"
+    images.save(np.full((400, 3, 3), 0.5, np.float32), thin)  # 3 px wide: nothing left at relu4_1
+    candidates = [prints["style0"], str(thin)]
+    spec = {**tiny_spec(prints), "pairs": {"retrieved": {"contents": [prints["content0"]], "candidates": candidates}}}
+    with pytest.raises(ColorkitError) as info:
+        plan(spec)
+    assert "thin.png" in str(info.value) and "\n" not in str(info.value)
+
+
 def test_local_size_never_oversubscribes():
     cores = len(os.sched_getaffinity(0))
     for tasks in (1, 3, 100):

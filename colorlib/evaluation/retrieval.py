@@ -20,7 +20,7 @@ station 6/45 times (chance ≈ 2/45), and the global mean-a*b* baseline coloured
 8.68 for a random pick and 6.99 for the best possible pick. Gram matrices, relu2_1..relu5_1 alone or together,
 and centring on the candidate mean gave 8.19 to 8.80: no variant is clearly better, and grayscale features carry
 little information about which print's colours fit. The evaluation notebook reports the same question on the
-pairs of data/pairs.csv.
+pairs of the kit's pairs.csv.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Does colorlib.evaluation.retrieval pick good style references? Checked on the ukiyo-e pairs of data/pairs.csv.
+"""Does colorlib.evaluation.retrieval pick good style references? Checked on the ukiyo-e pairs of the kit's pairs.csv.
 
 For each pair, all other prints of the data set are ranked for the grayscaled content: does the top one equal the
 designated partner, and does a cheap method coloured with it give a ΔE2000 as low as with the partner?"""

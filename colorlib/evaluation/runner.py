@@ -39,7 +39,7 @@ def iterations_for(name: str, iterations: int) -> int:
 
 
 def evaluation_pairs(size: int) -> list[dict]:
-    """The ukiyo-e pairs of data/pairs.csv and scikit-image's motorcycle stereo pair, resized to `size` px:
+    """The ukiyo-e pairs of the kit's pairs.csv and scikit-image's motorcycle stereo pair, resized to `size` px:
     dicts with name, truth (colour original), content (its grayscale), style, content_file, style_file."""
     out = []
     for i, row in enumerate(data.pairs()):

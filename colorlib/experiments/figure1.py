@@ -9,7 +9,7 @@ from colorlib.experiments.verdicts import ablation_verdict, figure1_verdict
 from colorlib.plots import figures as plots
 from colorlib.record import versions
 
-FIGURE1_PAIRS = (0, 1, 2)  # rows of data/pairs.csv shown as Figure 1's columns
+FIGURE1_PAIRS = (0, 1, 2)  # rows of the kit's pairs.csv shown as Figure 1's columns
 # The ablation on Figure 1's first pair: the paper as run vs its other readings (README, "Layers").
 ABLATION = {
     "paper": ("paper", {}, "paper: relu layers, β/α size-normalised"),

@@ -25,7 +25,7 @@ def settings(profile: str, device: str = "auto", seed: int = 0, preset: str = FI
 
 
 def pair_at(index: int, size: int) -> dict:
-    """Pair `index` of data/pairs.csv as the evaluation gives it to every method at `size` px."""
+    """Pair `index` of the kit's pairs.csv as the evaluation gives it to every method at `size` px."""
     return runner.sized(data.load_pair(index), size)
 
 

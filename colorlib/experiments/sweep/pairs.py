@@ -1,4 +1,4 @@
-"""A spec's `pairs` resolved to image files: explicit files, rows of data/pairs.csv, or retrieved styles."""
+"""A spec's `pairs` resolved to image files: explicit files, rows of the kit's pairs.csv, or retrieved styles."""
 from __future__ import annotations
 
 import os
@@ -10,8 +10,8 @@ from colorlib.errors import ColorkitError, first_line
 def resolve_pairs(pairs, base: str) -> list[dict]:
     """The spec's `pairs` -> list of dict(name, content, style, content_sha256, style_sha256[, score]).
 
-    Forms: a list of {content, style} (paths, relative to the spec's folder, or data/manifest.csv names);
-    'manifest' or {manifest: [row indices]} (data/pairs.csv); {retrieved: {contents, candidates}} (each content
+    Forms: a list of {content, style} (paths, relative to the spec's folder, or the manifest names);
+    'manifest' or {manifest: [row indices]} (the kit's pairs.csv); {retrieved: {contents, candidates}} (each content
     with the best style that colorlib.evaluation.retrieval.rank finds among the candidates)."""
     if pairs is None:
         raise ColorkitError("spec: pairs is missing (a list of {content, style}, 'manifest' or {retrieved: ...})")
@@ -38,7 +38,8 @@ def resolve_pairs(pairs, base: str) -> list[dict]:
             raise ColorkitError("spec: pairs.manifest is empty")
         for i in pick:
             if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(rows):
-                raise ColorkitError(f"spec: pairs.manifest: {i!r} is not a row of data/pairs.csv (0..{len(rows) - 1})")
+                raise ColorkitError(f"spec: pairs.manifest: {i!r} is not a row of the kit's pairs.csv "
+                                    f"(0..{len(rows) - 1})")
             out.append((data.find(rows[i]["content"]), data.find(rows[i]["style"]), None))
     elif isinstance(pairs, dict) and set(pairs) == {"retrieved"}:
         out = _retrieved(pairs["retrieved"] or {}, base)
@@ -96,4 +97,4 @@ def _path(value, base, where) -> str:
         return os.path.abspath(path)
     if os.path.basename(value) == value and value in data.manifest():
         return data.find(value)
-    raise ColorkitError(f"spec: {where}: {value}: file not found (nor a data/manifest.csv name)")
+    raise ColorkitError(f"spec: {where}: {value}: file not found (nor a the manifest name)")
