@@ -44,9 +44,9 @@ def colorize_faster(content, style, config: Config, speedups: Speedups = Speedup
     if speedups.cuda_fast_paths:
         device = resolve_device(config.device)
         backend = tune_backend(device, resolve_precision(config.precision, device)[0])
-    full_gray = prepare(content, style, config)[0]
-    work = config
-    if speedups.chroma_size_ratio < 1:
+    work, full_gray = config, None
+    if speedups.chroma_size_ratio < 1:  # the full-size lightness the small run's colours go onto
+        full_gray = prepare(content, style, config)[0]
         work = config.replace(size=max(16, round(config.size * speedups.chroma_size_ratio)), keep_luminance=False)
     init_image, coarse = None, None
     if speedups.coarse_iterations:
