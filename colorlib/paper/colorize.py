@@ -14,6 +14,7 @@ from colorlib import color, images
 from colorlib.errors import ColorkitError, DivergenceError, Interrupted
 from colorlib.hardware import resolve_device, resolve_precision, run_environment
 from colorlib.paper.config import Config
+from colorlib.paper.lbfgs import resolve_form
 from colorlib.paper.objective import Objective
 from colorlib.paper.optimize import NonFinite, Trace, initial_image, optimize
 from colorlib.paper.vgg import LAYER_NAMES, extractor, last_layer, min_size
@@ -125,6 +126,7 @@ def colorize(content, style, config: Config | None = None, on_step=None, init_im
     x = initial_image(config, content_x, init_x).requires_grad_(True)
     beta0 = style_weight_for(config, gray.shape)
     run = dict(device=str(device), precision=precision, precision_reason=precision_reason, seed=config.seed,
+               lbfgs_form=resolve_form(config.lbfgs_form, device) if config.optimizer == "lbfgs" else None,
                **run_environment(), style_weight_at_reference=config.style_weight, style_weight_used=beta0,
                inputs={"content_sha256": sha256_of(gray), "style_sha256": sha256_of(style_img)},
                interrupted=False, stopped_early=False, stop_reason=None, diverged=None)

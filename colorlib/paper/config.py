@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from colorlib.errors import ColorkitError
+from colorlib.paper.lbfgs import FORMS as LBFGS_FORMS
 from colorlib.paper.vgg import LAYER_NAMES
 
 OPTIMIZERS = ("lbfgs", "sgd", "adam")
@@ -45,6 +46,9 @@ class Config:
     lr: float | None = None  # None = per optimizer: L-BFGS 1 (optim.lbfgs), Adam 10 (neural-style), SGD 1
     momentum: float = 0.0  # SGD only; the paper does not say
     lbfgs_history: int = 100  # optim.lbfgs nCorrection as neural_style.lua sets it
+    # The same L-BFGS step computed two ways (colorlib/paper/lbfgs.py): "two-loop" = torch.optim.LBFGS, "compact" =
+    # matrix form, far fewer GPU syncs; "auto" = compact on CUDA only, so CPU runs stay torch's to the bit.
+    lbfgs_form: str = "auto"
     # Divide the objective by 1/max|∇L(x₀)|, a constant fixed at the first evaluation. L-BFGS without a line
     # search is scale-dependent only in its 1e-10 curvature test and its unit-step fallback; at the paper's loss
     # scale (gradients ~1e11 with ×256 pixels) that fallback threw the image to Inf by iteration 3 (README).
@@ -105,7 +109,8 @@ class Config:
         if not self.style_layers and not self.content_layers:
             raise ColorkitError("at least one content or style layer is needed")
         for name, allowed in (("optimizer", OPTIMIZERS), ("init", INITS), ("loss_form", LOSS_FORMS),
-                              ("precision", PRECISIONS), ("pooling", POOLINGS)):
+                              ("precision", PRECISIONS), ("pooling", POOLINGS),
+                              ("lbfgs_form", LBFGS_FORMS)):
             _choice(name, getattr(self, name), allowed)
         for name in ("size_normalise", "rescale_objective", "keep_best", "keep_luminance"):
             if not isinstance(getattr(self, name), bool):

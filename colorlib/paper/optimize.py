@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import torch
 
 from colorlib.paper.config import Config
+from colorlib.paper.lbfgs import CompactLBFGS, resolve_form
 
 SPIKE_FACTOR = 10.0  # a loss rising more than 10× in one iteration counts as an L-BFGS overshoot
 
@@ -18,8 +19,11 @@ def make_optimizer(config: Config, x: torch.Tensor) -> torch.optim.Optimizer:
     L-BFGS follows the paper's Torch code (optim.lbfgs as neural_style.lua calls it): history 100, step 1, no line
     search, tolX = tolFun = -1 so it never stops early. max_iter=1 per step() keeps torch's L-BFGS memory across
     calls, so N calls are N iterations with one function evaluation each, and β can change between them.
+    config.lbfgs_form "compact" takes the same step by matrix products (colorlib/paper/lbfgs.py).
     """
     lr = config.learning_rate
+    if config.optimizer == "lbfgs" and resolve_form(config.lbfgs_form, x.device) == "compact":
+        return CompactLBFGS([x], lr=lr, history_size=config.lbfgs_history, tolerance_change=-1)
     if config.optimizer == "lbfgs":
         return torch.optim.LBFGS([x], lr=lr, max_iter=1, max_eval=1, history_size=config.lbfgs_history,
                                  tolerance_grad=-1, tolerance_change=-1, line_search_fn=None)
