@@ -3,19 +3,17 @@
     COLORKIT_DATA=... nice -n 5 .venv/bin/python benchmarks/exemplar_ablation.py [--size 256] [--out DIR]
                                                                                   [--vote K]
 
-Rows: gray, reinhard, welsh, 'best' and 'best' with each component switched off in turn (and the two match
-confidences tried for the local fit, switched on). With --vote K > 0 (default 2) two more rows show several
-references voting: the K ukiyo-e prints that colorlib.evaluation.retrieval ranks closest to the gray input (the
-content's own file and its designated reference excluded; the motorcycle has no collection and keeps its one
-reference) are added to the designated reference, for 'best' and, to compare like with like, for Reinhard (mean
-a*b* of all of them). These rows see more than the input and one reference, so they are not the method itself.
-Per pair and mean: ΔE2000, PSNR, SSIM, colourfulness ratio to the truth; wins = pairs with ΔE2000 below
-Reinhard's (single reference); seconds per image (wall, one torch thread, after a warm-up; the voting rows
-include the retrieval). Writes DIR/exemplar_ablation.json and .md.
+Rows: gray, reinhard, welsh, 'best' (registered: the designated reference plus the registry.VOTERS prints that
+colorlib.evaluation.retrieval ranks closest to the gray input, from the collection without the content's own print
+and its designated reference; the motorcycle has no collection and keeps its one reference), 'best-1ref' (the
+designated reference alone) and 'best-1ref' with each component switched off in turn (the two match confidences
+switched on; 'old best' = chroma match 1, the default before issue 19). With --vote K > 0 (default
+registry.VOTERS) more rows use the same K retrieved voters: Reinhard pooled over all references (like with like)
+and 'best' with one voting setting changed. Per pair and mean: ΔE2000, PSNR, SSIM, colourfulness ratio to the
+truth; wins = pairs with ΔE2000 below Reinhard's (single reference); seconds per image (wall, one torch thread,
+after a warm-up; the voting rows include the retrieval). Writes DIR/exemplar_ablation.json and .md.
 
-The committed results/benchmarks/exemplar_ablation.* were measured before this method replaced the previous
-exemplar method: there, row 'exemplar' is this method (now 'best') and row 'best' the previous one, measured
-side by side."""
+No method sees the truth: the retrieval and the colorization see only the gray input and the candidates."""
 from __future__ import annotations
 
 import argparse
@@ -32,15 +30,16 @@ import torch  # noqa: E402
 from colorlib import color, data, images  # noqa: E402
 from colorlib.atomic import atomic_write  # noqa: E402
 from colorlib.errors import ColorkitError  # noqa: E402
-from colorlib.evaluation import metrics, retrieval  # noqa: E402
+from colorlib.evaluation import metrics, registry, retrieval  # noqa: E402
 from colorlib.evaluation.runner import evaluation_pairs, run_method  # noqa: E402
 from colorlib.exemplar.method import ExemplarConfig, colorize_exemplar  # noqa: E402
 from colorlib.record import versions, write_json  # noqa: E402
 from colorlib.tables import markdown  # noqa: E402
 
-BASELINES = ("gray", "reinhard", "welsh", "best")  # registered methods (colorlib.evaluation.registry)
+BASELINES = ("gray", "reinhard", "welsh", "best", "best-1ref")  # registered (colorlib.evaluation.registry)
 FULL = ExemplarConfig()
-ABLATION = {  # name -> the one field changed from ExemplarConfig()
+ABLATION = {  # name -> the one field changed from ExemplarConfig(), 'best-1ref' (one reference)
+    "old best (1 ref, chroma match 1)": {"chroma_match": 1.0},
     "-vgg (luminance only)": {"layers": ()},
     "-relu3_1,4_1 (relu2_1 only)": {"layers": ("relu2_1",)},
     "-luminance term": {"lum_weight": 0.0},
@@ -49,6 +48,14 @@ ABLATION = {  # name -> the one field changed from ExemplarConfig()
     "+bidirectional confidence": {"confidence": "bidirectional"},
     "-local linear": {"local_linear": False},
     "-chroma match": {"chroma_match": 0.0},
+}
+VOTING = {  # name -> change from ExemplarConfig(), with the retrieved voters (k = --vote)
+    "shared vote, chroma match 1 (old voting)": {"vote": "shared", "chroma_match": 1.0},
+    "shared vote": {"vote": "shared"},
+    "chroma match 1": {"chroma_match": 1.0},
+    "chroma match 0.5": {"chroma_match": 0.5},
+    "-chroma match": {"chroma_match": 0.0},
+    "vote_tau 0.03": {"vote_tau": 0.03},
 }
 METRICS = ("delta_e2000", "psnr", "ssim", "colourfulness_ratio")
 
@@ -101,9 +108,10 @@ def run_pair(pair, args) -> dict:
         t0 = time.perf_counter()
         runs[f"reinhard +{args.vote} voters"] = (reinhard_refs(pair["content"], refs),
                                                  t_ret + time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        img = colorize_exemplar(pair["content"], refs[0], args.size, refs[1:], FULL)
-        runs[f"best +{args.vote} voters"] = (img, t_ret + time.perf_counter() - t0)
+        for name, change in VOTING.items():
+            t0 = time.perf_counter()
+            img = colorize_exemplar(pair["content"], refs[0], args.size, refs[1:], FULL.replace(**change))
+            runs[f"+{args.vote} voters, {name}"] = (img, t_ret + time.perf_counter() - t0)
     return runs
 
 
@@ -117,7 +125,8 @@ def per_pair_table(rows, names, pair_names, key) -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--size", type=int, default=256, help="longer side in px (default 256)")
-    p.add_argument("--vote", type=int, default=2, help="retrieved extra references for the voting rows (0 = none)")
+    p.add_argument("--vote", type=int, default=registry.VOTERS,
+                   help=f"retrieved extra references for the voting rows (0 = none; default {registry.VOTERS})")
     p.add_argument("--out", default="results/benchmarks", help="folder for exemplar_ablation.json/.md")
     args = p.parse_args(argv)
     torch.set_num_threads(1)

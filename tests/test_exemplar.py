@@ -74,6 +74,42 @@ def test_several_references_vote(coffee, motorcycle):
     assert metrics.delta_e2000(voted, coffee) + 3 < metrics.delta_e2000(alone, coffee)
 
 
+def test_quality_vote_ignores_a_reference_that_matches_nothing(motorcycle):
+    """A magenta noise card matches no position of the motorcycle well: with the per-position quality vote it
+    leaves the matched colours as they were; in one shared softmax its positions take a share (chroma matching,
+    which pools every reference's C*, off)."""
+    c, s = motorcycle["content"], motorcycle["style"]
+    card = (np.asarray((0.9, 0.1, 0.9), np.float32)
+            * np.random.default_rng(0).random(s.shape[:2], dtype=np.float32)[..., None])
+    p = ExemplarConfig(chroma_match=0.0)
+    alone = colorize_exemplar(c, s, SIZE, params=p)
+    quality = colorize_exemplar(c, s, SIZE, references=[card], params=p)
+    shared = colorize_exemplar(c, s, SIZE, references=[card], params=p.replace(vote="shared"))
+    d_quality, d_shared = metrics.delta_e2000(quality, alone), metrics.delta_e2000(shared, alone)
+    assert d_quality < 0.01 and d_quality < 0.1 * d_shared, (d_quality, d_shared)
+
+
+def test_best_votes_with_the_retrieved_candidates(motorcycle, tmp_path, monkeypatch):
+    """'best' adds the registry.VOTERS candidates retrieval ranks first; the runner never offers the content's own
+    print or its designated reference."""
+    from colorlib.evaluation import retrieval, runner
+
+    c, s = motorcycle["content"], motorcycle["style"]
+    paths = []
+    for i, rgb in enumerate([(0.2, 0.4, 0.9), (0.9, 0.5, 0.1), (0.1, 0.8, 0.2), (0.5, 0.5, 0.5), (0.8, 0.1, 0.3)]):
+        img = np.clip(s * 0.3 + np.asarray(rgb, np.float32) * 0.7, 0, 1)
+        paths.append(str(tmp_path / f"cand{i}.png"))
+        images.save(img, paths[-1])
+    top = [p for p, _ in retrieval.rank(c, paths, device="cpu")[:registry.VOTERS]]
+    expected = colorize_exemplar(c, s, SIZE, [images.load(p) for p in top])
+    np.testing.assert_array_equal(METHODS["best"](c, s, size=SIZE, candidates=paths), expected)
+    pair = {"content_file": "a.jpg", "style_file": "b.jpg"}
+    found = (("a.jpg", "/x/a.jpg"), ("b.jpg", "/x/b.jpg"), ("c.jpg", "/x/c.jpg"))
+    monkeypatch.setattr(runner, "_collection", lambda *a: found)
+    assert runner.candidates_for(pair) == ["/x/c.jpg"]
+    assert runner.candidates_for({"content_file": "skimage:x", "style_file": "skimage:y"}) == []
+
+
 def test_luminance_term_matches_dark_to_dark_and_light_to_light():
     """Without VGG features (layers=()) only the luminance term matches: the input's dark half takes the
     reference's dark colour (red), its light half the light one (blue), whatever the layout; without the term
@@ -117,11 +153,12 @@ def test_registered_ablations_switch_one_component_off(motorcycle, name, change)
 
 def test_exemplar_methods_are_registered_in_order_and_only_best_paper_optimises():
     names = registry.names()
-    exemplar = ["best", "best-luminance", "best-chroma-match", "best-local-linear", "best+paper"]
+    exemplar = ["best", "best-1ref", "best-luminance", "best-chroma-match", "best-local-linear", "best+paper"]
     assert names[-len(exemplar):] == exemplar  # baselines, the paper, then beyond
     assert names.index("best") > names.index("paper") > names.index("reinhard")
     assert not {"prior", "prior+filter", "prior+chroma"} & set(names)
-    assert "best+paper" in registry.OPTIMISING and not set(exemplar[:4]) & set(registry.OPTIMISING)
+    assert "best+paper" in registry.OPTIMISING and not set(exemplar[:5]) & set(registry.OPTIMISING)
+    assert registry.RETRIEVING == ("best",) and registry.VOTERS > 0
 
 
 @pytest.mark.parametrize("change, field", [
@@ -129,6 +166,7 @@ def test_exemplar_methods_are_registered_in_order_and_only_best_paper_optimises(
     ({"grid": 2.5}, "grid"), ({"radius": -1}, "radius"), ({"eps": 0.0}, "eps"), ({"lum_weight": -1.0}, "lum_weight"),
     ({"chroma_match": 1.5}, "chroma_match"), ({"chroma_match": -0.1}, "chroma_match"),
     ({"confidence": "best"}, "confidence"), ({"layers": ("relu9_1",)}, "layer"),
+    ({"vote": "majority"}, "vote"), ({"vote_tau": 0.0}, "vote_tau"),
     ({"layers": ("relu2_1", "conv3_9")}, "conv3_9")])
 def test_invalid_config_is_a_one_line_error(change, field):
     with pytest.raises(ColorkitError, match=field) as info:
@@ -140,7 +178,7 @@ def test_config_accepts_boundary_values_and_normalises_layers():
     cfg = ExemplarConfig(layers=["relu3_1", "relu3_1"], radius=0, lum_weight=0.0, chroma_match=0.0, grid=1)
     assert cfg.layers == ("relu3_1",) and hash(cfg)
     assert ExemplarConfig(layers="relu2_1").layers == ("relu2_1",) and ExemplarConfig(layers=()).layers == ()
-    assert ExemplarConfig().replace(chroma_match=1.0) == ExemplarConfig()
+    assert ExemplarConfig().replace(chroma_match=0.5) == ExemplarConfig(chroma_match=0.5) != ExemplarConfig()
 
 
 def test_too_small_images_are_one_line_errors(motorcycle):

@@ -30,6 +30,13 @@ def run(args, config: Config) -> int:
         check_output(args.output, [args.style], save_every=args.save_every, iterations=config.iterations)
     inputs["style"] = args.style
     extra = {**({"style_ranking": ranking} if ranking else {})}
+    voters = []
+    if ranking and args.preset == "best":  # the next-ranked candidates vote too, as in the evaluation's 'best'
+        from colorlib.evaluation.registry import VOTERS
+
+        voters = [r["path"] for r in ranking[1:1 + VOTERS]]
+        extra["voters"] = voters
+        print(f"notice: preset best: the next {len(voters)} candidates vote too", file=sys.stderr)
 
     def save(result):
         """Image + JSON as one unit; the JSON's hashes are of the very bytes the run decoded."""
@@ -44,7 +51,7 @@ def run(args, config: Config) -> int:
             images.save(state.image(), f"{stem}_{state.iteration}{ext}")
 
     try:
-        result = run_preset(args.preset, args.content, args.style, config, on_step)
+        result = run_preset(args.preset, args.content, args.style, config, on_step, references=voters)
     except Interrupted as exc:
         bar.close()
         save(exc.result)
@@ -72,9 +79,9 @@ def run(args, config: Config) -> int:
     return EXIT_OK
 
 
-def run_preset(preset: str, content, style, config: Config, on_step=None):
-    """The Result of `preset`: the paper's loop, with speed-ups ('fast'), or the exemplar method ('best',
-    optimised on top with --iterations N)."""
+def run_preset(preset: str, content, style, config: Config, on_step=None, references=()):
+    """The Result of `preset`: the paper's loop, with speed-ups ('fast'), or the exemplar method ('best', with
+    `references` voting beside `style`, optimised on top with --iterations N)."""
     from colorlib.paper.colorize import colorize
 
     if preset == "fast":
@@ -84,7 +91,8 @@ def run_preset(preset: str, content, style, config: Config, on_step=None):
     if preset == "best":
         from colorlib.exemplar.method import colorize_exemplar
 
-        start = colorize_exemplar(images.as_array(content, "content"), images.as_array(style, "style"), config.size)
+        start = colorize_exemplar(images.as_array(content, "content"), images.as_array(style, "style"), config.size,
+                                  [images.load(r) for r in references])
         if config.iterations:
             print(f"notice: preset best with --iterations {config.iterations}: the exemplar result is optimised "
                   f"further with the paper's objective", file=sys.stderr)

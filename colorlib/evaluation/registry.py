@@ -6,7 +6,8 @@ content is the grayscale input, style a colour reference; both float arrays (H, 
 has the size of `content` resized to `size` on its longer side. The methods know nothing of this registry."""
 from __future__ import annotations
 
-from colorlib.evaluation import baselines
+from colorlib import images
+from colorlib.evaluation import baselines, retrieval
 from colorlib.exemplar.method import ExemplarConfig, colorize_exemplar
 from colorlib.paper.config import Config
 from colorlib.speedups.cache import colorize_cached
@@ -21,18 +22,31 @@ def _preset(name: str, doc: str):
     return method
 
 
-def _exemplar(doc: str, **changes):
+VOTERS = 4  # retrieved prints that vote beside the designated reference in 'best' (3-4 measured best, 6 worse)
+
+
+def retrieved(content, candidates, k: int) -> list:
+    """The k `candidates` (image paths) that colorlib.evaluation.retrieval ranks closest to the gray `content`, as
+    arrays. The caller leaves the content's own print out of `candidates`."""
+    if k <= 0 or not candidates:
+        return []
+    return [images.load(path) for path, _ in retrieval.rank(content, list(candidates), device="cpu")[:k]]
+
+
+def _exemplar(doc: str, voters: int = 0, **changes):
     params = ExemplarConfig().replace(**changes)
 
-    def method(content, style, *, size=256, iterations=0, seed=0, device="auto", references=()):
-        return colorize_exemplar(content, style, size, references, params)
+    def method(content, style, *, size=256, iterations=0, seed=0, device="auto", references=(), candidates=()):
+        extra = retrieved(content, candidates, voters)
+        return colorize_exemplar(content, style, size, (*references, *extra), params)
 
     method.__doc__ = doc
+    method.voters = voters
     return method
 
 
 def exemplar_then_paper(content, style, *, size=256, iterations=30, seed=0, device="auto", **overrides):
-    """'best' as the initial image, then min(iterations, 30) L-BFGS iterations of the paper's objective on the
+    """'best-1ref' as the initial image, then min(iterations, 30) L-BFGS iterations of the paper's objective on the
     input's lightness: does the paper's optimisation improve on the exemplar result?"""
     start = colorize_exemplar(content, style, size)
     cfg = Config.from_preset("paper", size=size, iterations=min(iterations, 30), seed=seed, device=device,
@@ -47,8 +61,10 @@ METHODS: dict = {
     "paper": _preset("paper", "The paper's equations on its (rectified) layers, β/α size-normalised."),
     "neural-style": _preset("neural-style", "jcjohnson/neural-style's losses and defaults + the paper's decay."),
     "paper-preReLU": _preset("paper-preReLU", "The paper's equations on pre-ReLU conv outputs (ablation)."),
-    "best": _exemplar("The exemplar method (preset 'best'): VGG + luminance matching, local linear fit, chroma "
-                      "matching."),
+    "best": _exemplar(f"The exemplar method with voters: the designated reference and the {VOTERS} candidates "
+                      "(the collection without the content's own print) that retrieval ranks closest vote; VGG + "
+                      "luminance matching, local linear fit, partial chroma matching.", voters=VOTERS),
+    "best-1ref": _exemplar("The exemplar method (preset 'best') with the designated reference alone."),
     "best-luminance": _exemplar("'best' without the luminance term of the matching (lum_weight=0).", lum_weight=0.0),
     "best-chroma-match": _exemplar("'best' without chroma matching (chroma_match=0).", chroma_match=0.0),
     "best-local-linear": _exemplar("'best' without the local linear fit: the matched a*b* bilinearly upsampled.",
@@ -56,6 +72,7 @@ METHODS: dict = {
     "best+paper": exemplar_then_paper,
 }
 OPTIMISING = ("paper", "neural-style", "paper-preReLU", "best+paper")  # methods whose cost grows with iterations
+RETRIEVING = tuple(n for n, m in METHODS.items() if getattr(m, "voters", 0))  # take candidates=: runner supplies
 
 
 def names() -> list[str]:

@@ -9,6 +9,7 @@ registry.OPTIMISING, with the given iterations; the others with 0), and writes (
 The figures are colorlib.plots.evaluation's; the retrieval study is retrieval_study.py, the prose verdict.py."""
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -65,6 +66,8 @@ def run_method(name: str, pair: dict, *, size: int, iterations: int, seed: int, 
     call shape) on one pair. `precision` goes to the optimising methods only."""
     fn = registry.METHODS[name] if method is None else method
     extra = {"precision": precision} if precision and name in registry.OPTIMISING else {}
+    if method is None and name in registry.RETRIEVING:
+        extra["candidates"] = candidates_for(pair)
     t0 = time.perf_counter()
     status = "ok"
     try:
@@ -74,6 +77,27 @@ def run_method(name: str, pair: dict, *, size: int, iterations: int, seed: int, 
             raise
         img, status = exc.result.image, "diverged"
     return np.asarray(img, np.float32), status, time.perf_counter() - t0
+
+
+def candidates_for(pair: dict) -> list[str]:
+    """Voting candidates for a pair, honest leave-one-out: the collection's prints available offline, minus the
+    content's own print and its designated reference (already a reference); none for a non-collection pair."""
+    if not str(pair.get("content_file", "")).endswith(".jpg"):
+        return []
+    found = _collection(data.manifest_source(), os.environ.get("COLORKIT_DATA", ""))
+    return [path for f, path in found if f not in (pair["content_file"], pair["style_file"])]
+
+
+@functools.lru_cache(maxsize=4)
+def _collection(manifest: str, folder: str) -> tuple:
+    """(file, path) of every print of `manifest` found offline (the arguments only key the cache)."""
+    out = []
+    for f in data.manifest():
+        try:
+            out.append((f, data.find(f)))
+        except ColorkitError:  # not available offline: not a candidate
+            continue
+    return tuple(out)
 
 
 def check_methods(names) -> list[str]:

@@ -49,34 +49,51 @@ def features(gray: np.ndarray, layers: tuple, weights: str, size: tuple) -> torc
 def matched_ab(gray: np.ndarray, references: list, params) -> tuple[np.ndarray, np.ndarray]:
     """(a*b* (H, W, 2), confidence (H, W)) for the grayscale `gray` (H, W, 3) from the colour `references`
     (any size; they vote), bilinearly upsampled from the matching grid. `params`: an ExemplarConfig (layers,
-    grid, tau, lum_weight, mirror, confidence, weights). The confidence is 1 everywhere for confidence "none",
-    else the best match's cosine ("cosine") or the forward-backward softmax agreement ("bidirectional")."""
+    grid, tau, lum_weight, mirror, vote, vote_tau, confidence, weights). The confidence is 1 everywhere for
+    confidence "none", else the best match's cosine ("cosine") or the forward-backward softmax agreement
+    ("bidirectional").
+
+    vote "shared": one softmax over the positions of all references. vote "quality": a softmax per reference
+    (with its mirror), then per input position the references weighted by softmax(best similarity / vote_tau),
+    so a reference with nothing like this position does not colour it."""
     p = params
     layers = tuple(p.layers)
     L = color.lightness(gray)
     size = grid_size(L.shape, p.grid)
     cf, cL = features(gray, layers, p.weights, size), pool(L / 100.0, size)[:, 0]
-    refs = list(references) + ([np.ascontiguousarray(r[:, ::-1]) for r in references] if p.mirror else [])
-    rf, rab, rL = [], [], []
-    for ref in refs:
-        lab = color.rgb_to_lab(ref)
-        rs = grid_size(lab.shape, p.grid)
-        rf.append(features(color.to_gray(ref), layers, p.weights, rs))
-        rab.append(pool(lab[..., 1:], rs))
-        Lr = lab[..., 0]
-        Lr = (Lr - Lr.mean()) * (L.std() / max(Lr.std(), 1e-6)) + L.mean()  # Welsh 2002 luminance remapping
-        rL.append(pool(Lr / 100.0, rs)[:, 0])
-    rf, rab, rL = torch.cat(rf), torch.cat(rab), torch.cat(rL)
-    logits = (cf @ rf.T - p.lum_weight * (cL[:, None] - rL[None, :]) ** 2) / p.tau
-    P = torch.softmax(logits, dim=1)
-    ab = P @ rab
+    sims, rabs, groups, cos = [], [], [], []
+    for g, ref in enumerate(references):
+        for r in [ref] + ([np.ascontiguousarray(ref[:, ::-1])] if p.mirror else []):
+            lab = color.rgb_to_lab(r)
+            rs = grid_size(lab.shape, p.grid)
+            Lr = lab[..., 0]
+            Lr = (Lr - Lr.mean()) * (L.std() / max(Lr.std(), 1e-6)) + L.mean()  # Welsh 2002 luminance remapping
+            rL = pool(Lr / 100.0, rs)[:, 0]
+            c = cf @ features(color.to_gray(r), layers, p.weights, rs).T
+            cos.append(c.max(1).values)
+            sims.append(c - p.lum_weight * (cL[:, None] - rL[None, :]) ** 2)
+            rabs.append(pool(lab[..., 1:], rs))
+            groups.append(g)
+    if p.vote == "shared" or len(references) == 1:
+        logits = torch.cat(sims, 1) / p.tau
+        P = torch.softmax(logits, dim=1)
+        ab = P @ torch.cat(rabs)
+    else:
+        ab_g, best = [], []
+        for g in range(len(references)):
+            S = torch.cat([s for s, k in zip(sims, groups) if k == g], 1)
+            ab_g.append(torch.softmax(S / p.tau, dim=1) @ torch.cat([a for a, k in zip(rabs, groups) if k == g]))
+            best.append(S.max(1).values)
+        W = torch.softmax(torch.stack(best, 1) / p.vote_tau, dim=1)
+        ab = (W[..., None] * torch.stack(ab_g, 1)).sum(1)
     if p.confidence == "bidirectional":
-        conf = (P * torch.softmax(logits, dim=0)).sum(1)
+        logits = torch.cat(sims, 1) / p.tau
+        conf = (torch.softmax(logits, dim=1) * torch.softmax(logits, dim=0)).sum(1)
         conf = conf / conf.max().clamp_min(1e-12)
     elif p.confidence == "cosine":
-        conf = (cf @ rf.T).max(1).values.clamp_min(0)
+        conf = torch.stack(cos, 1).max(1).values.clamp_min(0)
     else:
-        conf = torch.ones(P.shape[0])
+        conf = torch.ones(ab.shape[0])
     grid = torch.cat([ab, conf[:, None]], 1).T.reshape(1, 3, *size)
     up = F.interpolate(grid, size=L.shape, mode="bilinear", align_corners=False)[0].permute(1, 2, 0).double().numpy()
     return up[..., :2], up[..., 2]

@@ -4,11 +4,12 @@ on the input's own lightness L* (colorlib.color.combine_lightness_chroma).
 1. Correspondence (colorlib.exemplar.matching): VGG-19 relu2_1/relu3_1/relu4_1 cosine similarity of the
    grayscaled input and reference(s) minus a luminance penalty, softmax over all reference positions, the
    reference a*b* averaged with those weights; the mirrored reference votes too (a mirrored scene has the same
-   colours).
+   colours). Several references vote per position, each weighted by how well it matches there (vote="quality").
 2. Local linear colour model (He et al. 2019; Levin et al. 2004): in each window a*b* = a·L* + b by least squares
    with a ridge on the slope (the guided filter, He, Sun & Tang 2010), optionally weighted by a match
    confidence, so chroma edges follow the input's lightness edges (colorlib.exemplar.guided).
-3. Chroma magnitude quantile-matched to the references' (averaging matches dulls colour), hue kept.
+3. Chroma magnitude partly (chroma_match=0.75) quantile-matched to the references' (averaging matches dulls
+   colour), hue kept.
 benchmarks/exemplar_ablation.py switches each component off in turn (results/benchmarks/exemplar_ablation.md)."""
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from colorlib.exemplar.matching import matched_ab
 from colorlib.paper.vgg import LAYER_NAMES, min_size
 
 CONFIDENCES = ("none", "cosine", "bidirectional")
+VOTES = ("quality", "shared")
 
 
 @dataclass(frozen=True)
@@ -37,12 +39,16 @@ class ExemplarConfig:
     tau: float = 0.03  # softmax temperature on the mean cosine; swept 0.003-0.2, flat minimum at 0.03-0.05
     lum_weight: float = 20.0  # similarity penalty per (ΔL*/100)²: 20 means ΔL* = 4 costs one τ; swept 5-100, flat
     mirror: bool = True  # the horizontally mirrored reference votes too (small, consistent gain)
+    vote: str = "quality"  # several references: "quality" = each weighted per position by its best match,
+    # "shared" = one softmax over all their positions (a poor extra reference then drags; ablation)
+    vote_tau: float = 0.01  # temperature of the per-position reference weights; swept 0.005-0.1, flat to 0.03
     confidence: str = "none"  # weights of the local fit: "none" (= guided filter), "cosine" (best match's) or
     # "bidirectional" (forward-backward softmax, Deep Image Analogy's consistency): neither helped (ablation)
     local_linear: bool = True  # the weighted local affine fit; False: bilinear upsampling of the matched a*b*
     radius: int = 8  # window half-size in px at 256 px
     eps: float = 1e-3  # ridge on the slope, in (L*/100)²; 1e-4-1e-2 flat
-    chroma_match: float = 1.0  # 1 = C* quantiles fully matched to the references', 0 = off
+    chroma_match: float = 0.75  # 1 = C* quantiles fully matched to the references', 0 = off; ΔE2000 punishes a
+    # confident wrong hue, colourfulness wants chroma: 0.75 keeps colourfulness ≥ 0.8x the truth's (ablation)
     weights: str = "caffe"  # the VGG-19 weights (colorlib.paper.vgg)
 
     def __post_init__(self):
@@ -56,6 +62,7 @@ class ExemplarConfig:
                   ("grid", self.grid, lambda v: _integer(v) and v >= 1, "an integer >= 1"),
                   ("radius", self.radius, lambda v: _integer(v) and v >= 0, "an integer >= 0"),
                   ("eps", self.eps, lambda v: v > 0, "> 0"),
+                  ("vote_tau", self.vote_tau, lambda v: v > 0, "> 0"),
                   ("lum_weight", self.lum_weight, lambda v: v >= 0, ">= 0"),
                   ("chroma_match", self.chroma_match, lambda v: 0 <= v <= 1, "between 0 and 1"))
         for name, value, ok, want in checks:
@@ -65,6 +72,8 @@ class ExemplarConfig:
                 good = False
             if not good:
                 raise ColorkitError(f"ExemplarConfig: {name} must be {want}, got {value!r}")
+        if self.vote not in VOTES:
+            raise ColorkitError(f"ExemplarConfig: vote must be one of {', '.join(VOTES)}, got {self.vote!r}")
         if self.confidence not in CONFIDENCES:
             raise ColorkitError(f"ExemplarConfig: confidence must be one of {', '.join(CONFIDENCES)}, "
                                 f"got {self.confidence!r}")
