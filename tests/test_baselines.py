@@ -100,3 +100,18 @@ def test_local_std_of_flat_and_checkerboard():
 def test_bad_style_is_a_clear_error(motorcycle):
     with pytest.raises(ColorkitError, match="style"):
         baselines.welsh(motorcycle["content"], np.zeros((4, 4, 7)), size=32)
+
+
+def test_reinhard_pools_its_references_pixel_for_pixel(motorcycle):
+    content, style = motorcycle["content"], motorcycle["style"]
+    blue = np.zeros_like(style)
+    blue[..., 2] = 1.0
+
+    def tint(img):
+        return color.rgb_to_lab(img)[..., 1:].reshape(-1, 2).mean(0)
+
+    alone = baselines.reinhard(content, style, size=64)
+    assert np.allclose(baselines.reinhard(content, style, size=64, references=[style]), alone, atol=1e-6)
+    pooled = tint(baselines.reinhard(content, style, size=64, references=[blue]))
+    # a pure blue reference (b* about -108) weighs as much as the style: the pooled tint moves far towards blue
+    assert pooled[1] < tint(alone)[1] - 10

@@ -89,17 +89,13 @@ def run_preset(preset: str, content, style, config: Config, on_step=None, refere
 
         return colorize_faster(content, style, config, FAST, on_step=on_step)
     if preset == "best":
-        from colorlib.exemplar.method import colorize_exemplar
+        from colorlib.exemplar.refine import colorize_from_exemplar
 
-        start = colorize_exemplar(images.as_array(content, "content"), images.as_array(style, "style"), config.size,
-                                  [images.load(r) for r in references])
         if config.iterations:
             print(f"notice: preset best with --iterations {config.iterations}: the exemplar result is optimised "
                   f"further with the paper's objective", file=sys.stderr)
-        result = colorize(content, style, config, on_step=on_step, init_image=start)
-        if not config.iterations:
-            result.image = start  # exactly the exemplar result, not its round trip through the network input
-        return result
+        return colorize_from_exemplar(images.as_array(content, "content"), images.as_array(style, "style"), config,
+                                      [images.load(r) for r in references], on_step=on_step)
     return colorize(content, style, config, on_step=on_step)
 
 

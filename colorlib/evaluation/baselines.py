@@ -22,15 +22,17 @@ def gray(content, style, *, size=256, iterations=0, seed=0, device="cpu", **kw):
     return _inputs(content, style, size)[0]
 
 
-def reinhard(content, style, *, size=256, iterations=0, seed=0, device="cpu", **kw):
+def reinhard(content, style, *, size=256, iterations=0, seed=0, device="cpu", references=(), **kw):
     """Reinhard et al. (2001) global colour transfer, as colorization: the input's L*, the reference's mean a*b*.
 
     Reinhard matches each channel's mean and standard deviation, scaling by σ_ref/σ_input. A grayscale input has
     a* = b* = 0 everywhere, so σ_input = 0 and the scaling is undefined: the only chroma statistic that can be
     transferred is the mean. The result is one uniform tint (the reference's mean a*b*, in CIELAB rather than
-    Reinhard's lαβ) on the input's lightness; the lightness channel itself is not transferred but kept."""
+    Reinhard's lαβ) on the input's lightness; the lightness channel itself is not transferred but kept.
+    `references` (each resized to `size`) are pooled with the style, every pixel weighing alike."""
     g, ref = _inputs(content, style, size)
-    ab = color.rgb_to_lab(ref)[..., 1:].reshape(-1, 2).mean(axis=0)
+    refs = [ref, *(images.resize(images.as_array(r, "reference"), size) for r in references)]
+    ab = np.concatenate([color.rgb_to_lab(r)[..., 1:].reshape(-1, 2) for r in refs]).mean(axis=0)
     L = color.lightness(g)
     return color.combine_lightness_chroma(L, np.broadcast_to(ab, L.shape + (2,)))
 

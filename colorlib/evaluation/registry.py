@@ -9,6 +9,7 @@ from __future__ import annotations
 from colorlib import images
 from colorlib.evaluation import baselines, retrieval
 from colorlib.exemplar.method import ExemplarConfig, colorize_exemplar
+from colorlib.exemplar.refine import colorize_from_exemplar
 from colorlib.paper.config import Config
 from colorlib.speedups.cache import colorize_cached
 
@@ -33,38 +34,47 @@ def retrieved(content, candidates, k: int) -> list:
     return [images.load(path) for path, _ in retrieval.rank(content, list(candidates), device="cpu")[:k]]
 
 
-def _exemplar(doc: str, voters: int = 0, **changes):
+def _with_voters(fn, voters: int, doc: str):
+    """`fn` with the `voters` candidates that retrieval ranks closest added to its references (the runner passes
+    `candidates`: registry.RETRIEVING)."""
+    def method(content, style, *, references=(), candidates=(), **kw):
+        return fn(content, style, references=(*references, *retrieved(content, candidates, voters)), **kw)
+
+    method.__doc__, method.voters = doc, voters
+    return method
+
+
+def _exemplar(doc: str, voters: int = VOTERS, **changes):
     params = ExemplarConfig().replace(**changes)
 
-    def method(content, style, *, size=256, iterations=0, seed=0, device="auto", references=(), candidates=()):
-        extra = retrieved(content, candidates, voters)
-        return colorize_exemplar(content, style, size, (*references, *extra), params)
+    def method(content, style, *, size=256, iterations=0, seed=0, device="auto", references=()):
+        return colorize_exemplar(content, style, size, references, params)
 
     method.__doc__ = doc
-    method.voters = voters
-    return method
+    return _with_voters(method, voters, doc) if voters else method
 
 
 def exemplar_then_paper(content, style, *, size=256, iterations=30, seed=0, device="auto", **overrides):
     """'best-1ref' as the initial image, then min(iterations, 30) L-BFGS iterations of the paper's objective on the
     input's lightness: does the paper's optimisation improve on the exemplar result?"""
-    start = colorize_exemplar(content, style, size)
     cfg = Config.from_preset("paper", size=size, iterations=min(iterations, 30), seed=seed, device=device,
                              init="image", init_image="(exemplar result)", keep_luminance=True, **overrides)
-    return colorize_cached(content, style, cfg, init_image=start).image
+    return colorize_from_exemplar(content, style, cfg, run=colorize_cached).image
 
 
 METHODS: dict = {
     "gray": baselines.gray,
     "reinhard": baselines.reinhard,
+    "reinhard-pooled": _with_voters(baselines.reinhard, VOTERS, f"Reinhard's mean a*b* pooled over the designated "
+                                    f"reference and the {VOTERS} retrieved prints 'best' votes with (like with like)."),
     "welsh": baselines.welsh,
     "paper": _preset("paper", "The paper's equations on its (rectified) layers, β/α size-normalised."),
     "neural-style": _preset("neural-style", "jcjohnson/neural-style's losses and defaults + the paper's decay."),
     "paper-preReLU": _preset("paper-preReLU", "The paper's equations on pre-ReLU conv outputs (ablation)."),
     "best": _exemplar(f"The exemplar method with voters: the designated reference and the {VOTERS} candidates "
                       "(the collection without the content's own print) that retrieval ranks closest vote; VGG + "
-                      "luminance matching, local linear fit, partial chroma matching.", voters=VOTERS),
-    "best-1ref": _exemplar("The exemplar method (preset 'best') with the designated reference alone."),
+                      "luminance matching, local linear fit, partial chroma matching."),
+    "best-1ref": _exemplar("The exemplar method (preset 'best') with the designated reference alone.", voters=0),
     "best-luminance": _exemplar("'best' without the luminance term of the matching (lum_weight=0).", lum_weight=0.0),
     "best-chroma-match": _exemplar("'best' without chroma matching (chroma_match=0).", chroma_match=0.0),
     "best-local-linear": _exemplar("'best' without the local linear fit: the matched a*b* bilinearly upsampled.",

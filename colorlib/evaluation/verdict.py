@@ -4,17 +4,20 @@ from __future__ import annotations
 from colorlib.evaluation.retrieval_study import retrieval_summary
 from colorlib.evaluation.runner import summarise
 
-BASELINES = ("reinhard", "welsh")  # the classical baselines `method` is compared with
+BASELINES = ("reinhard", "welsh")  # the classical baselines a one-reference `method` is compared with
+POOLED_BASELINES = ("reinhard", "reinhard-pooled", "welsh")  # and one that votes with retrieved prints (best)
 PAPER_ITERATIONS, PAPER_SIZE = 1000, 512  # the paper's recipe, below which a run may be unconverged
 
 
-def verdict(rows: list[dict], retrieval_rows: list[dict] | None = None, method: str = "paper") -> str:
-    """Where `method` stands against the gray input and the baselines (and what the retrieval study found)."""
+def verdict(rows: list[dict], retrieval_rows: list[dict] | None = None, method: str = "paper",
+            baselines: tuple = BASELINES, ranking: bool = True) -> str:
+    """Where `method` stands against the gray input and `baselines` (and what the retrieval study found),
+    after a line ranking every method (unless ranking=False)."""
     summary = {r["method"]: r for r in summarise(rows)}
     lines = ["Ranking by mean ΔE2000 (lower is better): "
-             + ", ".join(f"{m} {s['delta_e2000']:.2f}" for m, s in summary.items()) + "."]
+             + ", ".join(f"{m} {s['delta_e2000']:.2f}" for m, s in summary.items()) + "."][:int(ranking)]
     if method in summary and "gray" in summary:
-        lines += _against_gray_and_baselines(summary, method)
+        lines += _against_gray_and_baselines(summary, method, baselines)
         mine = [r for r in rows if r["method"] == method]
         its = mine[0].get("iterations")
         if its is not None and its < PAPER_ITERATIONS:
@@ -26,13 +29,13 @@ def verdict(rows: list[dict], retrieval_rows: list[dict] | None = None, method: 
     return "\n".join(lines)
 
 
-def _against_gray_and_baselines(summary: dict, method: str) -> list[str]:
+def _against_gray_and_baselines(summary: dict, method: str, baselines: tuple) -> list[str]:
     me, gray = summary[method], summary["gray"]
     better = me["delta_e2000"] < gray["delta_e2000"]
     lines = [f"The {method} method is {'better' if better else 'WORSE'} than leaving the image gray "
              f"({me['delta_e2000']:.2f} vs {gray['delta_e2000']:.2f}; lower on {me['beats_gray']} pairs), "
              f"with {me['colourfulness_ratio']:.2f}x the true colourfulness."]
-    base = [m for m in BASELINES if m in summary]
+    base = [m for m in baselines if m in summary]
     if base:
         best = min(base, key=lambda m: summary[m]["delta_e2000"])
         gap = me["delta_e2000"] - summary[best]["delta_e2000"]
