@@ -206,6 +206,36 @@ def test_failing_notebook_leaves_previous_results_intact(tmp_path, capsys):
     assert not [p for p in os.listdir(out) if p.startswith(".regenerate")]
 
 
+def test_colorkit_figures_killed_mid_notebook_cleans_up_and_keeps_the_results(tmp_path):
+    """`kill` of the documented command (colorkit figures → regenerate.main via the CLI) acts like Ctrl-C."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    notebooks, out = tmp_path / "nb", tmp_path / "results"
+    notebooks.mkdir()
+    out.mkdir()
+    (out / "a.txt").write_text("old")
+    started = tmp_path / "started"
+    _notebook(notebooks / "01_slow.ipynb", 'output_dir = "."',
+              f"import os, time\nopen(os.path.join(output_dir, 'a.txt'), 'w').write('new')\n"
+              f"open({str(started)!r}, 'w').close()\ntime.sleep(120)")
+    proc = subprocess.Popen([sys.executable, "-m", "colorlib", "figures", "--notebooks-dir", str(notebooks),
+                             "--output-dir", str(out), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 120
+    while not started.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert started.exists(), "the notebook never started"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.strip().splitlines()[-1].startswith("error: interrupted during 01_slow.ipynb")
+    assert (out / "a.txt").read_text() == "old"
+    assert not [p for p in os.listdir(out) if p.startswith(".regenerate")]
+
+
 def test_no_matching_notebook_is_a_one_line_error(tmp_path, capsys):
     assert regenerate.main(["--notebooks-dir", str(tmp_path), "--only", "07", "--quiet"]) == 2
     assert capsys.readouterr().err.strip().startswith("error: no notebook matching 07")

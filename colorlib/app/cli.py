@@ -178,7 +178,7 @@ def cmd_colorize(args) -> int:
 def cmd_figures(args) -> int:
     from colorlib.app import regenerate
 
-    return regenerate.main(args.rest)
+    return regenerate.main(args.rest, handle_sigterm=True)
 
 
 def cmd_sweep(args) -> int:

@@ -16,6 +16,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 
 from colorlib import data
@@ -130,9 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv=None) -> int:
+def main(argv=None, handle_sigterm: bool | None = None) -> int:
+    """`colorkit figures`. handle_sigterm (default: when run as a command, argv None): `kill` cleans up like
+    Ctrl-C — staging folder removed, results untouched, exit 130; in-process callers keep their own handler."""
     args = build_parser().parse_args(argv)
-    if argv is None:  # run as a command: `kill` cleans up like Ctrl-C (staging folder removed, results untouched)
+    if (handle_sigterm if handle_sigterm is not None else argv is None) and \
+            threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
     if not args.quiet:  # papermill logs each cell's output under the 'papermill' logger
         handler = logging.StreamHandler(sys.stdout)
