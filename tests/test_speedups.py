@@ -1,4 +1,6 @@
 """Speed-ups around the paper's loop: bf16, coarse-to-fine, colour-only, early stop, 'fast', the run cache."""
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -142,3 +144,29 @@ def test_a_second_checkout_of_the_same_code_hits_the_cache_and_an_edited_one_doe
     with open(copy / "colorlib" / "color.py", "a") as fh:
         fh.write("\n# an edit\n")
     assert key_in(copy) != expected
+
+
+def test_evaluation_outputs_are_cached_by_what_decides_them(motorcycle, tmp_path, monkeypatch):
+    """Non-optimising methods (baselines, exemplar) are cached too, so a second `make results` recomputes
+    nothing; a changed input or seed is a miss."""
+    from colorlib.evaluation import runner
+
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
+    monkeypatch.delenv(cache.OFF_ENV, raising=False)
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return np.full((4, 4, 3), 0.5, np.float32)
+
+    parts = dict(method="m", content=motorcycle["content"], seed=0)
+    first, hit1 = cache.cached_array(parts, compute)
+    second, hit2 = cache.cached_array(parts, compute)
+    assert (hit1, hit2, len(calls)) == (False, True, 1) and np.array_equal(first, second)
+    assert not cache.cached_array({**parts, "seed": 1}, compute)[1]
+    assert not cache.cached_array({**parts, "content": motorcycle["style"]}, compute)[1]
+
+    pair = {**runner.sized({"truth": motorcycle["truth"], "style": motorcycle["style"]}, 48), "name": "moto"}
+    run = [runner.run_method("welsh", pair, size=48, iterations=0, seed=0, device="cpu")[0] for _ in range(2)]
+    stored = [f for _, _, files in os.walk(tmp_path) for f in files if f.startswith("out-")]
+    assert np.array_equal(run[0], run[1]) and len(stored) == 1 + 3  # welsh once, beside the three above

@@ -22,6 +22,7 @@ from colorlib.atomic import atomic_write
 from colorlib.errors import ColorkitError, DivergenceError
 from colorlib.evaluation import metrics, registry
 from colorlib.record import versions, write_json
+from colorlib.speedups import cache
 
 METRICS = ("delta_e2000", "psnr", "ssim", "structure_ssim", "colourfulness", "colourfulness_truth",
            "colourfulness_ratio", "colourfulness_gap", "lightness_error")
@@ -70,13 +71,30 @@ def run_method(name: str, pair: dict, *, size: int, iterations: int, seed: int, 
         extra["candidates"] = candidates_for(pair)
     t0 = time.perf_counter()
     status = "ok"
+
+    def compute():
+        return fn(pair["content"], pair["style"], size=size, iterations=iterations, seed=seed, device=device,
+                  **extra)
+
     try:
-        img = fn(pair["content"], pair["style"], size=size, iterations=iterations, seed=seed, device=device, **extra)
+        if method is None and name not in registry.OPTIMISING:  # those go through the run cache themselves
+            parts = dict(method=name, content=pair["content"], style=pair["style"], size=size, seed=seed,
+                         iterations=iterations, device=str(device),
+                         candidates=[_file_stamp(p) for p in extra.get("candidates", ())])
+            img = cache.cached_array(parts, compute)[0]
+        else:
+            img = compute()
     except DivergenceError as exc:
         if exc.result is None:
             raise
         img, status = exc.result.image, "diverged"
     return np.asarray(img, np.float32), status, time.perf_counter() - t0
+
+
+def _file_stamp(path: str) -> tuple:
+    """What identifies a candidate file's content for the cache without reading it: path, size, mtime."""
+    st = os.stat(path)
+    return path, st.st_size, st.st_mtime_ns
 
 
 def candidates_for(pair: dict) -> list[str]:

@@ -95,6 +95,35 @@ def colorize_cached(content, style, config: Config, init_image=None) -> Result:
     return result
 
 
+def cached_array(parts: dict, compute) -> tuple[np.ndarray, bool]:
+    """(compute(), False), or (the array cached under `parts`, True): for methods that are not colorize() runs
+    (the evaluation's baselines and exemplar methods). `parts` must name everything besides the code that decides
+    the output (arrays hashed by their bytes); colorlib's source, torch's version and thread count are added."""
+    if not enabled():
+        return compute(), False
+    h = hashlib.sha256()
+    for name, value in sorted(parts.items()):
+        if isinstance(value, np.ndarray):
+            arr = np.ascontiguousarray(value, dtype=np.float32)
+            h.update(f"{name}{arr.shape}".encode())
+            h.update(arr.tobytes())
+        else:
+            h.update(json.dumps([name, value], sort_keys=True, default=str).encode())
+    h.update(json.dumps([code_fingerprint(), torch.__version__, torch.get_num_threads()]).encode())
+    key = "out-" + h.hexdigest()[:32]
+    path = os.path.join(cache_dir(), key[4:6], key + ".npy")
+    try:
+        return np.load(path), True
+    except (OSError, ValueError):
+        pass
+    out = np.asarray(compute(), dtype=np.float32)
+    try:
+        write_together({path: _npy_bytes(out)})
+    except Exception:  # a full or read-only cache must not fail the run
+        pass
+    return out, False
+
+
 def _npy_bytes(image: np.ndarray) -> bytes:
     import io
 
