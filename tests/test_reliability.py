@@ -863,7 +863,7 @@ def test_concurrent_cli_runs_to_one_path(tmp_path, monkeypatch, capsys):
     for name, seed in (("c.png", 5), ("s.png", 6)):
         Image.fromarray(_rng_rgb(40, 48, seed)).save(tmp_path / name)
     monkeypatch.setattr(colorize_command, "run_preset",
-                        lambda preset, content, style, config, on_step=None: _fake_result(config.seed))
+                        lambda preset, content, style, config, on_step=None, references=(): _fake_result(config.seed))
     out = tmp_path / "out" / "r.png"
     for attempt in range(6):
         barrier = threading.Barrier(2)
@@ -952,7 +952,7 @@ def test_cli_records_the_hash_of_the_bytes_it_decoded(corpus, tmp_path, monkeypa
     content.write_bytes((corpus / "content.png").read_bytes())
     used = hashlib.sha256(content.read_bytes()).hexdigest()
 
-    def run_preset(preset, content_path, style, config, on_step=None):
+    def run_preset(preset, content_path, style, config, on_step=None, references=()):
         images.load(content_path), images.load(style)  # what colorize() does first
         Image.fromarray(_rng_rgb(40, 48, 99)).save(content)  # someone rewrites the file meanwhile
         return _fake_result(1)
