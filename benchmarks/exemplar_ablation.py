@@ -27,11 +27,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from colorlib import color, data, images  # noqa: E402
+from colorlib import images  # noqa: E402
 from colorlib.atomic import atomic_write  # noqa: E402
-from colorlib.errors import ColorkitError  # noqa: E402
-from colorlib.evaluation import metrics, registry, retrieval  # noqa: E402
-from colorlib.evaluation.runner import evaluation_pairs, run_method  # noqa: E402
+from colorlib.evaluation import baselines, metrics, registry  # noqa: E402
+from colorlib.evaluation.runner import candidates_for, evaluation_pairs, run_method  # noqa: E402
 from colorlib.exemplar.method import ExemplarConfig, colorize_exemplar  # noqa: E402
 from colorlib.record import versions, write_json  # noqa: E402
 from colorlib.tables import markdown  # noqa: E402
@@ -70,28 +69,11 @@ def variant(change: dict):
     return method
 
 
-def reinhard_refs(gray, refs):
-    """Reinhard's mean-a*b* tint pooled over several references (equal weight per pixel)."""
-    ab = np.concatenate([color.rgb_to_lab(r)[..., 1:].reshape(-1, 2) for r in refs]).mean(0)
-    L = color.lightness(gray)
-    return color.combine_lightness_chroma(L, np.broadcast_to(ab, L.shape + (2,)))
-
-
 def voters(pair, k, size):
-    """The designated reference plus the k prints retrieval ranks closest to the gray input."""
-    if k <= 0 or not pair["content_file"].endswith(".jpg"):
-        return [pair["style"]]
-    cands = []
-    for f in data.manifest():
-        if f.endswith(".jpg") and f not in (pair["content_file"], pair["style_file"]):
-            try:
-                cands.append(data.find(f))
-            except ColorkitError:  # not available offline: not a candidate
-                continue
-    if not cands:
-        return [pair["style"]]
-    ranked = retrieval.rank(pair["content"], cands, device="cpu")[:k]
-    return [pair["style"]] + [images.resize(images.load(path), size) for path, _ in ranked]
+    """The designated reference plus the k prints retrieval ranks closest to the gray input, as 'best' gets them
+    in the evaluation (runner.candidates_for, registry.retrieved)."""
+    extra = registry.retrieved(pair["content"], candidates_for(pair), k)
+    return [pair["style"]] + [images.resize(r, size) for r in extra]
 
 
 def run_pair(pair, args) -> dict:
@@ -106,8 +88,8 @@ def run_pair(pair, args) -> dict:
         refs = voters(pair, args.vote, args.size)
         t_ret = time.perf_counter() - t0
         t0 = time.perf_counter()
-        runs[f"reinhard +{args.vote} voters"] = (reinhard_refs(pair["content"], refs),
-                                                 t_ret + time.perf_counter() - t0)
+        pooled = baselines.reinhard(pair["content"], refs[0], size=args.size, references=refs[1:])
+        runs[f"reinhard +{args.vote} voters"] = (pooled, t_ret + time.perf_counter() - t0)
         for name, change in VOTING.items():
             t0 = time.perf_counter()
             img = colorize_exemplar(pair["content"], refs[0], args.size, refs[1:], FULL.replace(**change))

@@ -100,9 +100,9 @@ def _file_stamp(path: str) -> tuple:
 def candidates_for(pair: dict) -> list[str]:
     """Voting candidates for a pair, honest leave-one-out: the collection's prints available offline, minus the
     content's own print and its designated reference (already a reference); none for a non-collection pair."""
-    if not str(pair.get("content_file", "")).endswith(".jpg"):
-        return []
     found = _collection(data.manifest_source(), os.environ.get("COLORKIT_DATA", ""))
+    if pair.get("content_file") not in {f for f, _ in found}:
+        return []
     return [path for f, path in found if f not in (pair["content_file"], pair["style_file"])]
 
 

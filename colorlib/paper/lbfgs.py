@@ -51,12 +51,9 @@ class CompactLBFGS(torch.optim.Optimizer):
             self._remember(self._d.mul(self._t), g.sub(self._prev_g), group["history_size"])
             d = self._direction(g)
             t = group["lr"]
-        self._prev_g = g
-        if float(g.dot(d)) > -group["tolerance_change"]:  # not a descent direction: torch stops without a step
-            self._d, self._t = d, t
-            return loss
-        self._x.add_(d.view_as(self._x), alpha=t)
-        self._d, self._t = d, t
+        self._prev_g, self._d, self._t = g, d, t
+        if float(g.dot(d)) <= -group["tolerance_change"]:  # else not a descent direction: torch takes no step
+            self._x.add_(d.view_as(self._x), alpha=t)
         return loss
 
     def _remember(self, s: torch.Tensor, y: torch.Tensor, m: int) -> None:
