@@ -22,6 +22,7 @@ EXEMPLAR_ROWS = (  # the rows of benchmarks/exemplar_ablation.py shown in the do
     ("reinhard +4 voters", "Reinhard pooled over the same references"),
     ("reinhard", "Reinhard global transfer (designated reference)"), ("welsh", "Welsh et al. 2002"),
     ("gray", "gray input"), ("+4 voters, -chroma match", "`best` without chroma matching"),
+    ("-local linear", "`best-1ref` without the local linear fit"),
     ("+4 voters, shared vote", "`best` with the previous, unweighted vote"))
 
 

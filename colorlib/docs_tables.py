@@ -46,7 +46,6 @@ TABLES = {
 }
 VALUES = {
     "figure1.verdict": res.verdict(res.FIGURE1),
-    "figure1-gpu.verdict": res.verdict(res.FIGURE1_GPU),
     "figure1-ablation.verdict": res.verdict(res.ABLATION),
     "figure2.claims": res.verdict(res.FIGURE2, until=" (a) "),
     "figure2.sgd-lr": lambda r: f"{r(res.FIGURE2)['sgd_lr_sweep']['chosen_lr']:g}",

@@ -64,7 +64,10 @@ def station(name: str) -> str:
 
 
 def schedule(stages) -> str:
-    """A multi-resolution schedule (a text, or stages with size and iterations) as '128 px × 200 → …'."""
+    """A multi-resolution schedule (a text, stages with size and iterations, or a dict holding them) as
+    '128 px × 200 → …'."""
+    if isinstance(stages, dict):
+        return schedule(stages["stages"]) if "stages" in stages else ", ".join(f"{k} {v}" for k, v in stages.items())
     if isinstance(stages, (list, tuple)):
         return " → ".join(f"{s.get('size', '?')} px × {s.get('iterations', '?')}" if isinstance(s, dict) else str(s)
                           for s in stages)
@@ -79,8 +82,9 @@ def figure1(results: Results, source: str = FIGURE1) -> str:
     d = results(source)
     params, columns, s = d["params"], d["columns"], d["summary"]
     plan = d.get("schedule", params.get("schedule"))
-    header = [f"print ← style ({d['profile']}, {params['size']} px, {params['iterations']} iterations"
-              + (f"; {schedule(plan)}" if plan else "") + ")", "structure", "colourfulness / truth",
+    about = [d.get("profile")] + [f"{params[k]} {unit}" for k, unit in (("size", "px"), ("iterations", "iterations"))
+                                  if params.get(k) is not None] + ([schedule(plan)] if plan else [])
+    header = [f"print ← style ({', '.join(str(a) for a in about if a)})", "structure", "colourfulness / truth",
               "ΔE2000 (gray input)"]
     staged = any("stages" in c for c in columns)
     timed = all(isinstance(c.get("seconds"), (int, float)) for c in columns)
