@@ -31,7 +31,9 @@ lint: venv
 test-fast: venv
 	$(PY) -m pytest -q -m "not slow"
 
+# the figures, then the tables of README.md and docs/ rewritten from the JSON they wrote (colorlib/docs_tables.py)
 results: figures
+	$(PY) -m colorlib.docs_tables
 
 # The ukiyo-e prints: those not found (../shared/data/ukiyoe, COLORKIT_DATA, the OS cache) are downloaded, sha256
 # verified, into COLORKIT_DATA or the OS cache; offline this fails with one line naming the folder to fill.

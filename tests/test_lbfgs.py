@@ -43,7 +43,7 @@ def test_compact_form_in_the_paper_loop_matches_the_two_loop_on_a_cpu(motorcycle
     assert (two_loop.run["lbfgs_form"], compact.run["lbfgs_form"]) == ("two-loop", "compact")
     losses = np.array([[r["total_loss"] for r in run.history] for run in (two_loop, compact)])
     # fp32 rounding differs between the two forms and, as with a thread-count change, grows over the iterations
-    # (README, "Precision"): the first ten agree closely, the twentieth within a few percent
+    # (docs/performance.md, "Precision"): the first ten agree closely, the twentieth within a few percent
     assert np.allclose(losses[1, :10], losses[0, :10], rtol=1e-4)
     assert np.allclose(losses[1, -1], losses[0, -1], rtol=0.05) and losses[0, -1] < 0.2 * losses[0, 0]
     assert metrics.delta_e2000(compact.image, two_loop.image) < 2.0

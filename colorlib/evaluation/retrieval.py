@@ -43,7 +43,31 @@ _CACHE: dict = {}  # (abspath, mtime, bytes, size, layers, weights) -> raw descr
 
 
 def describe(image, *, size: int = SIZE, layers: tuple = LAYERS, weights: str = "caffe", device="cpu") -> list:
-    """Raw descriptor of an image (grayscaled first): per layer, sqrt of channel means and stds concatenated."""
+    """Raw descriptor of an image (grayscaled first): per layer, sqrt of channel means and stds concatenated.
+
+    Parameters
+    ----------
+    image : str, path-like, PIL.Image or ndarray
+        Any image; it is resized to `size` px on its longer side and grayscaled.
+    size : int
+        Longer side in px at which features are taken.
+    layers : tuple of str
+        VGG-19 layers (default relu3_1, relu4_1).
+    weights : str
+        'caffe' or a torchvision vgg19 state-dict file.
+    device : str
+        'cpu', 'cuda', 'auto', ...
+
+    Returns
+    -------
+    list of ndarray
+        One vector per layer: sqrt of the channel means, then of the channel standard deviations.
+
+    Raises
+    ------
+    ColorkitError
+        The image cannot be read, or at `size` it is too thin for the deepest layer.
+    """
     dev = str(resolve_device(device))
     gray = color.to_gray(images.resize(images.as_array(image), size))
     need = min_size(last_layer(layers))
@@ -61,7 +85,24 @@ def describe(image, *, size: int = SIZE, layers: tuple = LAYERS, weights: str = 
 
 
 def candidate_descriptor(path, **kw) -> list:
-    """describe() of an image file, cached in memory by path, modification time, size and settings."""
+    """`describe` of an image file, cached in memory by path, modification time, size and settings.
+
+    Parameters
+    ----------
+    path : str or path-like
+        An image file.
+    **kw
+        `describe`'s keywords.
+
+    Returns
+    -------
+    list of ndarray
+
+    Raises
+    ------
+    ColorkitError
+        The file is missing or cannot be described; the message names it.
+    """
     path = os.path.abspath(os.fspath(path))
     try:
         st = os.stat(path)
@@ -78,7 +119,23 @@ def candidate_descriptor(path, **kw) -> list:
 
 
 def list_candidates(folder) -> list[str]:
-    """Image files in `folder` (not recursive), sorted by name; ColorkitError if none."""
+    """Image files in `folder` (not recursive, hidden files skipped), sorted by name.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        The folder of colour candidates.
+
+    Returns
+    -------
+    list of str
+        Paths with one of IMAGE_EXTENSIONS.
+
+    Raises
+    ------
+    ColorkitError
+        `folder` is not a folder, or holds no image.
+    """
     folder = os.fspath(folder)
     if not os.path.isdir(folder):
         raise ColorkitError(f"{folder}: style folder not found")
@@ -91,7 +148,34 @@ def list_candidates(folder) -> list[str]:
 
 def rank(gray_image, candidate_paths, *, size: int = SIZE, layers: tuple = LAYERS, weights: str = "caffe",
          device="cpu") -> list[tuple[str, float]]:
-    """[(path, score)] for every candidate, best (most similar) first; ties keep the given order."""
+    """Rank colour candidates by how much their grayscale looks like `gray_image`.
+
+    The score is the mean over `layers` of the cosine similarity of the L2-normalised descriptors (`describe`);
+    it does not depend on the other candidates.
+
+    Parameters
+    ----------
+    gray_image : str, path-like, PIL.Image or ndarray
+        The input to colorize (grayscaled if in colour).
+    candidate_paths : sequence of str or path-like
+        Colour images to rank; leave out the input's own original.
+    size : int
+        Candidates' (and the input's) longer side in px.
+    layers : tuple of str
+        VGG-19 layers of the descriptor.
+    weights, device : str
+        As for `describe`.
+
+    Returns
+    -------
+    list of (str, float)
+        (path, score) for every candidate, best (most similar) first; ties keep the given order.
+
+    Raises
+    ------
+    ColorkitError
+        No candidates, or one cannot be read or described (the message names it).
+    """
     paths = [os.fspath(p) for p in candidate_paths]
     if not paths:
         raise ColorkitError("no style candidates to rank")

@@ -11,8 +11,28 @@ PAPER_ITERATIONS, PAPER_SIZE = 1000, 512  # the paper's recipe, below which a ru
 
 def verdict(rows: list[dict], retrieval_rows: list[dict] | None = None, method: str = "paper",
             baselines: tuple = BASELINES, ranking: bool = True) -> str:
-    """Where `method` stands against the gray input and `baselines` (and what the retrieval study found),
-    after a line ranking every method (unless ranking=False)."""
+    """The evaluation's verdict, computed from its numbers: where `method` stands against the gray input and
+    `baselines`, and what the retrieval study found.
+
+    Parameters
+    ----------
+    rows : list of dict
+        One row per pair × method with ``method``, ``delta_e2000``, ``colourfulness_ratio``, ``iterations``,
+        ``size`` (colorlib.evaluation.runner's rows).
+    retrieval_rows : list of dict, optional
+        The retrieval study's rows; adds a sentence on how often retrieval found the designated partner.
+    method : str
+        The method judged (default 'paper').
+    baselines : tuple of str
+        The classical baselines it is compared with; the best of those present is named.
+    ranking : bool
+        Start with a line ranking every method by mean ΔE2000.
+
+    Returns
+    -------
+    str
+        A few sentences, one per line; a warning line when the profile ran fewer iterations than the paper.
+    """
     summary = {r["method"]: r for r in summarise(rows)}
     lines = ["Ranking by mean ΔE2000 (lower is better): "
              + ", ".join(f"{m} {s['delta_e2000']:.2f}" for m, s in summary.items()) + "."][:int(ranking)]

@@ -5,7 +5,6 @@ import hashlib
 import math
 import os
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -17,49 +16,40 @@ from colorlib.paper.config import Config
 from colorlib.paper.lbfgs import resolve_form
 from colorlib.paper.objective import Objective
 from colorlib.paper.optimize import NonFinite, Trace, initial_image, optimize
+from colorlib.paper.result import Result, StepState
 from colorlib.paper.vgg import LAYER_NAMES, extractor, last_layer, min_size
 from colorlib.record import versions
 
 
-@dataclass
-class Result:
-    """A finished (or stopped) run: the image, its per-iteration history and everything needed to repeat it."""
-
-    image: np.ndarray  # (H, W, 3) float32 RGB in [0, 1]
-    history: list  # per iteration: content_loss, style_loss, total_loss of the iterate it started from, β, seconds
-    params: dict  # the resolved Config
-    versions: dict
-    run: dict = field(default_factory=dict)  # device, threads, β used, final losses, spikes, inputs' sha256, …
-
-    @property
-    def final(self) -> dict:
-        """Losses of the image returned (evaluated after the last update), else of the last iteration."""
-        return self.run.get("final") or (self.history[-1] if self.history else {})
-
-
-@dataclass
-class StepState:
-    """What on_step sees after each iteration. image() renders the current estimate (costs a conversion)."""
-
-    iteration: int  # 1-based
-    iterations: int
-    content_loss: float
-    style_loss: float
-    total_loss: float
-    style_weight: float
-    seconds: float
-    _render: callable = None
-
-    def image(self) -> np.ndarray:
-        return self._render()
-
-
 def sha256_of(image: np.ndarray) -> str:
+    """sha256 of an image's float32 pixels (the resized inputs a run saw, recorded as ``inputs``)."""
     return hashlib.sha256(np.ascontiguousarray(image, dtype=np.float32).tobytes()).hexdigest()
 
 
 def prepare(content, style, config: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(content grayscaled and resized; its colour original resized, or the gray if none; style resized)."""
+    """The images a run works on, resized and checked against the network's smallest input.
+
+    Parameters
+    ----------
+    content, style : str, path-like, PIL.Image or ndarray
+        The content (grayscaled here if in colour) and the style; arrays are (H, W, 3) floats in [0, 1].
+    config : Config
+        Gives the size (`size`, `style_size_ratio`) and the deepest layer used.
+
+    Returns
+    -------
+    gray : ndarray, shape (H, W, 3)
+        The content, resized to `config.size` on its longer side and grayscaled (L* kept, a* = b* = 0).
+    truth : ndarray, shape (H, W, 3)
+        The content resized, before grayscaling (its colour original, or the gray if it had no colour).
+    style : ndarray
+        The style resized to `config.size` × `config.style_size_ratio`.
+
+    Raises
+    ------
+    ColorkitError
+        An input cannot be read, or is (before or after resizing) too small for the deepest layer.
+    """
     label = {k: f"{k} image {v}" if isinstance(v, (str, os.PathLike)) else f"{k} image"
              for k, v in (("content", content), ("style", style))}
     content, style = images.as_array(content, "content"), images.as_array(style, "style")
@@ -79,7 +69,7 @@ def prepare(content, style, config: Config) -> tuple[np.ndarray, np.ndarray, np.
 
 
 def positions(height: int, width: int, layer: str) -> int:
-    """M_l: the number of positions of `layer`'s feature map for an input of height × width."""
+    """M_l: the number of positions of `layer`'s feature map for an input of `height` × `width` px."""
     for name in LAYER_NAMES[: LAYER_NAMES.index(layer)]:
         if name.startswith("pool"):
             height, width = height // 2, width // 2
@@ -87,8 +77,24 @@ def positions(height: int, width: int, layer: str) -> int:
 
 
 def style_weight_for(config: Config, shape: tuple) -> float:
-    """β/α for an image of `shape`: config.style_weight is the balance at reference_size; L_content grows with
-    the content layer's positions M and E_l does not, so β/α scales by M(size)/M(reference_size)."""
+    """β/α for an image of `shape`, size-normalised.
+
+    `config.style_weight` is the balance at `config.reference_size`; L_content grows with the content layer's
+    positions M and E_l does not, so β/α scales by M(size)/M(reference_size) (docs/reproducing_the_paper.md,
+    "Size normalisation"). Unchanged when `config.size_normalise` is off or the loss form is neural-style's.
+
+    Parameters
+    ----------
+    config : Config
+        Gives `style_weight`, `reference_size`, `size_normalise`, `loss_form` and the content layer.
+    shape : tuple of int
+        (height, width, ...) of the content as the run sees it.
+
+    Returns
+    -------
+    float
+        β/α to start the schedule with.
+    """
     if not (config.size_normalise and config.loss_form == "paper" and config.content_layers):
         return config.style_weight
     h, w = shape[:2]
@@ -100,11 +106,54 @@ def style_weight_for(config: Config, shape: tuple) -> float:
 def colorize(content, style, config: Config | None = None, on_step=None, init_image=None, **overrides) -> Result:
     """Colorize `content` (grayscale, or colour that is grayscaled first) with the colours of `style`.
 
-    content, style, init_image: paths, PIL images or float arrays (H, W, 3) in [0, 1]; init_image is the start
-    (the exemplar method passes its result here). config: a Config (default:
-    the paper); overrides: Config fields to change. on_step(row) runs after every iteration with that iteration's
-    history row; returning False stops the run cleanly. Raises ColorkitError on bad input, DivergenceError (with
-    .result) on NaN/Inf, Interrupted (with .result) on Ctrl-C.
+    Minimises α L_content + β L_style over the image, from noise (or another start), with β/α decaying by
+    `config.decay` after each iteration ([1]_, after Gatys et al.; colorlib/paper/losses.py); with preset
+    ``neural-style`` the losses and defaults are those of the tool the paper's figures were made with [2]_.
+
+    Parameters
+    ----------
+    content : str, path-like, PIL.Image or ndarray
+        The image giving the content; an array is (H, W, 3) float in [0, 1]. A colour content is grayscaled, and
+        its colours are not used.
+    style : str, path-like, PIL.Image or ndarray
+        The colour image giving the style (the colours).
+    config : Config, optional
+        Every hyper-parameter; default ``Config()``, the paper (preset ``paper``).
+    on_step : callable, optional
+        ``on_step(state: StepState)`` runs after every iteration; returning False stops the run cleanly
+        (``run["stopped_early"]``).
+    init_image : str, path-like, PIL.Image or ndarray, optional
+        The start instead of noise (the exemplar method passes its result here); recorded as the config's
+        ``init_image`` unless the config names one.
+    **overrides
+        Config fields to change, e.g. ``size=256``.
+
+    Returns
+    -------
+    Result
+        The image of the last update (or, with ``keep_best``, the best iterate), its history, the resolved
+        config, versions and how it ran.
+
+    Raises
+    ------
+    ColorkitError
+        Bad input: an unreadable or too small image, an unknown config field or value, an absent device.
+    DivergenceError
+        The loss became NaN or infinite; ``.result`` holds the last finite image.
+    Interrupted
+        Ctrl-C; ``.result`` holds the image so far, marked ``interrupted``.
+
+    References
+    ----------
+    .. [1] T. Nguyen, K. Mori, R. Thawonmas, Image Colorization Using a Deep Convolutional Neural Network, 2016.
+    .. [2] J. Johnson, neural-style, https://github.com/jcjohnson/neural-style, 2015 (the paper's "Torch
+           implementation").
+
+    Examples
+    --------
+    >>> from colorlib import Config, colorize
+    >>> result = colorize("gray.png", "reference.jpg", Config.from_preset("neural-style", size=256))  # doctest: +SKIP
+    >>> result.image.shape, result.final["total_loss"]  # doctest: +SKIP
     """
     if init_image is not None:  # a start given here is recorded as the config's init image (unless it names one)
         named = config is not None and config.init == "image" and config.init_image
@@ -165,7 +214,7 @@ def colorize(content, style, config: Config | None = None, on_step=None, init_im
 def _final_losses(objective, x, trace: Trace, config: Config) -> dict:
     """The losses of the image returned (clipped to [0, 1], lightness kept if asked), evaluated once more:
     without a line search the last L-BFGS update is never evaluated by the loop, and may be an overshoot
-    (README, "What a run reports")."""
+    (docs/reproducing_the_paper.md, "What a run reports")."""
     beta = trace.history[-1]["style_weight"] if trace.history else style_weight_for(config, x.shape[-2:])
     with torch.no_grad():
         total, Lc, Ls = objective(x, beta)

@@ -22,8 +22,34 @@ class Config:
     """Hyper-parameters of one colorization. Defaults reproduce the paper (Nguyen et al. 2016, §3) as run.
 
     The paper names Caffe blobs ('conv4_2', 'conv1_1'…'conv5_1'). Caffe's ReLU runs in place, so those blobs hold
-    the rectified activations: here relu4_2 and relu1_1…relu5_1 (as in Gatys' own code, r42 and r11…r51, and in
-    neural_style.lua). The pre-ReLU outputs are the conv* names, kept for the ablation.
+    the rectified activations: here relu4_2 and relu1_1…relu5_1 (as in Gatys' own code, r42 and r11…r51, and
+    in neural_style.lua). The pre-ReLU outputs are the conv* names, kept for the ablation. Each field's comment
+    below says where its default comes from (the sources: colorlib/paper/losses.py, "References");
+    `from_preset` gives the named sets of them.
+
+    Parameters
+    ----------
+    content_layers, style_layers : tuple of str
+        VGG-19 layers of L_content and L_style (relu* rectified, conv* pre-ReLU).
+    content_weight, style_weight : float
+        α, and β/α at `reference_size` px (rescaled to `size` if `size_normalise`).
+    style_layer_weights : tuple of float or None
+        w_l per style layer; None = 1/len(style_layers).
+    decay : float
+        β/α cut per iteration (0 = fixed).
+    size, iterations, seed : int
+        Longer side in px; iterations of the optimizer; seed of the noise start.
+    optimizer, init, loss_form, precision, device : str
+        {'lbfgs', 'sgd', 'adam'}; {'noise', 'content', 'image'}; {'paper', 'neural-style'};
+        {'fp32', 'bf16', 'auto'}; 'auto', 'cpu', 'cuda[:N]' or 'mps'.
+    **other fields
+        Commented where they are defined below, each with the source of its default.
+
+    Raises
+    ------
+    ColorkitError
+        From `replace`, `from_preset` and `validate`: an unknown field or a value out of its range. Building a
+        Config directly does not validate; call `validate()`.
     """
 
     # --- objective (paper §3) -------------------------------------------------------------------
@@ -51,15 +77,16 @@ class Config:
     lbfgs_form: str = "auto"
     # Divide the objective by 1/max|∇L(x₀)|, a constant fixed at the first evaluation. L-BFGS without a line
     # search is scale-dependent only in its 1e-10 curvature test and its unit-step fallback; at the paper's loss
-    # scale (gradients ~1e11 with ×256 pixels) that fallback threw the image to Inf by iteration 3 (README).
+    # scale (gradients ~1e11 with ×256 pixels) that fallback threw the image to Inf by iteration 3.
     rescale_objective: bool = True
     # Return the iterate with the lowest loss at the final β instead of the last one. neural-style saves the
-    # last iterate, which without a line search may be an overshoot (README, "What a run reports").
+    # last iterate, which without a line search may be an overshoot (docs/reproducing_the_paper.md,
+    # "What a run reports").
     keep_best: bool = False
     init: str = "noise"  # "a noisy image"; neural-style -init random
     init_image: str | None = None  # path, for init "image" (colorize() also takes an array)
     noise_std: float = 0.001  # neural_style.lua: torch.randn(...):mul(0.001), in network input units
-    seed: int = 0  # not in the paper; fixed so runs repeat (README, "Determinism")
+    seed: int = 0  # not in the paper; fixed so runs repeat (docs/reliability.md, "Determinism")
     # --- images ---------------------------------------------------------------------------------
     size: int = 512  # longer side in px; neural-style -image_size 512
     style_size_ratio: float = 1.0  # style image size relative to `size`; neural-style -style_scale 1.0
@@ -73,7 +100,23 @@ class Config:
     preset: str = "paper"  # which preset the defaults came from (recorded in results)
 
     def replace(self, **changes) -> "Config":
-        """A copy with some fields changed, validated."""
+        """A copy with some fields changed, validated.
+
+        Parameters
+        ----------
+        **changes
+            Config fields and their new values.
+
+        Returns
+        -------
+        Config
+            A new Config; this one is unchanged.
+
+        Raises
+        ------
+        ColorkitError
+            An unknown field, or a value `validate` rejects.
+        """
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
         if unknown:
             raise ColorkitError(f"unknown config field(s): {', '.join(sorted(unknown))}")
@@ -87,6 +130,7 @@ class Config:
         return cls(preset=name).replace(**{**PRESETS[name], **overrides})
 
     def to_dict(self) -> dict:
+        """Every field as plain JSON-ready data (tuples as lists): what a run records as ``params``."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
 
     @property
@@ -98,12 +142,24 @@ class Config:
 
     @property
     def learning_rate(self) -> float:
+        """`lr`, or the optimizer's default: L-BFGS 1 (optim.lbfgs), Adam 10 (neural-style), SGD 1."""
         if self.lr is not None:
             return self.lr
         return {"lbfgs": 1.0, "adam": 10.0, "sgd": 1.0}[self.optimizer]
 
     def validate(self) -> "Config":
-        """Check every field's type, finiteness and range; raise ColorkitError naming the first bad one."""
+        """Check every field's type, finiteness and range (normalising layer lists to tuples).
+
+        Returns
+        -------
+        Config
+            This Config, so that ``Config(...).validate()`` chains.
+
+        Raises
+        ------
+        ColorkitError
+            Naming the first bad field and the value it got.
+        """
         self.content_layers = _layers("content_layers", self.content_layers)
         self.style_layers = _layers("style_layers", self.style_layers)
         if not self.style_layers and not self.content_layers:

@@ -20,6 +20,17 @@ def make_optimizer(config: Config, x: torch.Tensor) -> torch.optim.Optimizer:
     search, tolX = tolFun = -1 so it never stops early. max_iter=1 per step() keeps torch's L-BFGS memory across
     calls, so N calls are N iterations with one function evaluation each, and β can change between them.
     config.lbfgs_form "compact" takes the same step by matrix products (colorlib/paper/lbfgs.py).
+
+    Parameters
+    ----------
+    config : Config
+        `optimizer`, `learning_rate`, `momentum`, `lbfgs_history` and `lbfgs_form`.
+    x : Tensor
+        The image being optimised (requires grad).
+
+    Returns
+    -------
+    torch.optim.Optimizer
     """
     lr = config.learning_rate
     if config.optimizer == "lbfgs" and resolve_form(config.lbfgs_form, x.device) == "compact":
@@ -33,13 +44,44 @@ def make_optimizer(config: Config, x: torch.Tensor) -> torch.optim.Optimizer:
 
 
 def style_weight_at(beta0: float, decay: float, iteration: int) -> float:
-    """β at a 0-based iteration: β₀ (1 − decay)^iteration (the paper: β/α cut by 0.25 % after each iteration)."""
+    """β at a 0-based iteration: β₀ (1 − decay)^iteration.
+
+    The paper's schedule: "we decrease the ratio β/α by 0.25% after each iteration" (decay 0.0025), so after
+    1000 iterations β is 8.2 % of β₀.
+
+    Parameters
+    ----------
+    beta0 : float
+        β (with α = 1, β/α) at the first iteration.
+    decay : float
+        The fraction cut after each iteration, in [0, 1); 0 keeps β fixed.
+    iteration : int
+        0-based.
+
+    Returns
+    -------
+    float
+    """
     return beta0 * (1.0 - decay) ** iteration
 
 
 def initial_image(config: Config, content_x: torch.Tensor, init_x: torch.Tensor | None = None) -> torch.Tensor:
-    """The start in network input space: seeded noise (CPU-generated so every device starts alike), the content,
-    or a given image."""
+    """The start in network input space: seeded noise, the content, or a given image.
+
+    Parameters
+    ----------
+    config : Config
+        `init` ('noise', 'content' or 'image'), `noise_std` and `seed`.
+    content_x : Tensor, shape (1, 3, H, W)
+        The content in network input space (gives the shape and device).
+    init_x : Tensor, optional
+        The given start for init 'image' (else the content is used).
+
+    Returns
+    -------
+    Tensor
+        A new tensor on content_x's device. The noise is drawn on the CPU, so every device starts alike.
+    """
     if config.init == "noise":
         gen = torch.Generator().manual_seed(config.seed)
         noise = torch.randn(content_x.shape, generator=gen, dtype=torch.float32) * config.noise_std
@@ -71,11 +113,45 @@ class Trace:
 
 def optimize(x: torch.Tensor, objective, config: Config, beta0: float, on_step=None, trace: Trace | None = None
              ) -> Trace:
-    """Minimise objective(x, β) over the image x in place, config.iterations times, β following the schedule.
+    """Minimise objective(x, β) over the image x in place, `config.iterations` times, β following the schedule.
 
-    on_step(row) runs after every iteration; returning False stops. With config.keep_best x ends as the iterate
-    with the lowest α L_content + β L_style at the final β; otherwise as the last update, as neural-style does.
-    Raises NonFinite (x then holds the newest image whose loss was finite)."""
+    The paper's loop: L-BFGS ([1]_ §3) with β/α cut by `config.decay` after every iteration (`style_weight_at`).
+    The objective is scaled once by 1/max|∇L(x₀)| when `config.rescale_objective` is on.
+
+    Parameters
+    ----------
+    x : Tensor, shape (1, 3, H, W)
+        The image in network input space, requiring grad; updated in place.
+    objective : callable
+        ``objective(x, beta) -> (total, L_content, L_style)`` (colorlib.paper.objective.Objective).
+    config : Config
+        `optimizer`, `iterations`, `decay`, `content_weight`, `keep_best`, `rescale_objective` and the optimizer's
+        settings.
+    beta0 : float
+        β at the first iteration (size-normalised by the caller).
+    on_step : callable, optional
+        ``on_step(row)`` after every iteration with that iteration's history row; returning False stops.
+    trace : Trace, optional
+        Where to record; a new one if not given.
+
+    Returns
+    -------
+    Trace
+        One history row per iteration (the losses of the iterate its update started from, β, seconds), the
+        iterations whose loss spiked more than 10×, and with `keep_best` the iteration returned. x ends as the
+        last update, as neural-style's does, or with `keep_best` as the iterate with the lowest
+        α L_content + β L_style at the final β.
+
+    Raises
+    ------
+    NonFinite
+        The loss or the image became NaN or infinite; x then holds the newest image whose loss was finite.
+
+    References
+    ----------
+    .. [1] T. Nguyen, K. Mori, R. Thawonmas, "Image Colorization Using a Deep Convolutional Neural Network",
+           2016.
+    """
     trace = trace or Trace()
     optimizer = make_optimizer(config, x)
     last_finite = x.detach().clone()

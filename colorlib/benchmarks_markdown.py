@@ -1,0 +1,204 @@
+"""Markdown tables of what the scripts in benchmarks/ measured, read from their JSON under results/benchmarks/
+and results/gpu/ (colorlib/docs_tables.py puts them into docs/). Each function's docstring names the keys it
+shows."""
+from __future__ import annotations
+
+from colorlib.errors import ColorkitError
+from colorlib.results_markdown import Results, f, label, pair, power, sci, station, table
+
+SWEEP = "results/benchmarks/style_weight_sweep.json"
+EXEMPLAR, UNSEEN = "results/benchmarks/exemplar_ablation.json", "results/benchmarks/exemplar_unseen.json"
+PRECISION = ("results/benchmarks/precision.json",)
+PRECISION_GPU = ("results/gpu/precision/precision.json", "results/gpu/precision/precision_part2.json")
+SPEED = "results/benchmarks/speed_cpu/speed.json"
+SPEED_1THREAD = "results/benchmarks/speed_cpu/speed_1thread_other_core_busy.json"
+SPEED_GPU = "results/gpu/speed/speed.json"
+LBFGS_CPU, LBFGS_GPU = "results/benchmarks/lbfgs_form_cpu.json", "results/gpu/lbfgs_form.json"
+
+
+EXEMPLAR_ROWS = (  # the rows of benchmarks/exemplar_ablation.py shown in the docs (all: exemplar_ablation.md)
+    ("best", "**`best`** (retrieved voters)"), ("best-1ref", "`best-1ref` (designated reference only)"),
+    ("old best (1 ref, chroma match 1)", "previous `best` (1 reference, full chroma match)"),
+    ("reinhard +4 voters", "Reinhard pooled over the same references"),
+    ("reinhard", "Reinhard global transfer (designated reference)"), ("welsh", "Welsh et al. 2002"),
+    ("gray", "gray input"), ("+4 voters, -chroma match", "`best` without chroma matching"),
+    ("-local linear", "`best-1ref` without the local linear fit"),
+    ("+4 voters, shared vote", "`best` with the previous, unweighted vote"))
+
+
+def exemplar_ablation(results: Results) -> str:
+    """summary[*] for EXEMPLAR_ROWS: delta_e2000, psnr, ssim, colourfulness_ratio, wins_vs_reinhard, seconds."""
+    d = results(EXEMPLAR)
+    by = {r["method"]: r for r in d["summary"]}
+    missing = [m for m, _ in EXEMPLAR_ROWS if m not in by]
+    if missing:
+        raise ColorkitError(f"{EXEMPLAR}: no summary row for {', '.join(missing)}")
+    rows = [[name, f(by[m]["delta_e2000"]), f(by[m]["psnr"]), f(by[m]["ssim"]), f(by[m]["colourfulness_ratio"]),
+             "–" if m == "reinhard" else by[m]["wins_vs_reinhard"], f"{by[m]['seconds']:.2g}"]
+            for m, name in EXEMPLAR_ROWS]
+    return table([f"method ({d['size']} px, {len({r['pair'] for r in d['rows']})} pairs)", "ΔE2000 ↓", "PSNR",
+                  "SSIM", "colourfulness / truth", "ΔE below Reinhard's on", "s / image"], rows)
+
+
+def exemplar_pairs(results: Results) -> str:
+    """rows[*] (pair, method, delta_e2000) of best, best-1ref, reinhard and reinhard +4 voters."""
+    d = results(EXEMPLAR)
+    methods = ("best", "best-1ref", "reinhard", "reinhard +4 voters")
+    de = {(r["pair"], r["method"]): r["delta_e2000"] for r in d["rows"]}
+    pairs = list(dict.fromkeys(r["pair"] for r in d["rows"]))
+    return table(["pair (ΔE2000 ↓)", "`best`", "`best-1ref`", "Reinhard", "Reinhard pooled"],
+                 [[pair(p)] + [f(de.get((p, m))) for m in methods] for p in pairs])
+
+
+def exemplar_unseen(results: Results) -> str:
+    """summary[method]: delta_e2000, colourfulness_ratio, below_reinhard, below_pooled, seconds; prints, args.size."""
+    d = results(UNSEEN)
+    n = d["prints"]
+    rows = [[label(m), f(s["delta_e2000"]), f(s["colourfulness_ratio"]),
+             "–" if m == "reinhard" else f"{s['below_reinhard']}/{n}",
+             "–" if m == "reinhard-pooled" else f"{s['below_pooled']}/{n}", f"{s['seconds']:.2g}"]
+            for m, s in d["summary"].items()]
+    return table([f"method ({n} prints never tuned on, {d['args']['size']} px)", "ΔE2000 ↓",
+                  "colourfulness / truth", "ΔE below Reinhard's on", "ΔE below pooled Reinhard's on", "s / image"],
+                 rows)
+
+
+# --- speed and precision ---------------------------------------------------------------------------
+
+def precision(sources: tuple):
+    """rows[*][metric]: bf16_difference, seed_spread, within, over every file in `sources` (one run may be split
+    over several); the means are over the pairs."""
+    metrics = (("delta_e2000", "ΔE2000", 2), ("structure_ssim", "structure (SSIM of L*)", 3),
+               ("colourfulness_ratio", "colourfulness ratio", 3))
+
+    def value(results: Results) -> str:
+        rows = [r for src in sources for r in results(src)["rows"]]
+        out = []
+        for key, name, digits in metrics:
+            cells = [r[key] for r in rows]
+            out.append([name, f(sum(c["bf16_difference"] for c in cells) / len(cells), digits),
+                        f(sum(c["seed_spread"] for c in cells) / len(cells), digits),
+                        f"{sum(bool(c['within']) for c in cells)} / {len(cells)}"])
+        return table([f"metric (mean over {len(rows)} pairs)", "bf16 − fp32, same seed", "fp32 seed 0 − seed 1",
+                      "pairs within the seed spread"], out)
+    return value
+
+
+def speed(source: str):
+    """throughput[*]: seconds.ours_fp32.median, ratio_to_pastiche (fp32, bf16), gflops_*.best and
+    fraction_of_roofline_* (achieved / the same run's matmul rate); machine.torch_threads in the header."""
+    def value(results: Results) -> str:
+        d = results(source)
+        rows = [[t["size"], milliseconds(t["seconds"]["ours_fp32"]["median"]),
+                 f(t["ratio_to_pastiche"]["fp32"]), f(t["ratio_to_pastiche"]["bf16"]),
+                 f"{t['gflops_fp32']['best']:.0f} ({f(t['fraction_of_roofline_fp32'])})",
+                 f"{t['gflops_bf16']['best']:.0f} ({f(t['fraction_of_roofline_bf16'])})"] for t in d["throughput"]]
+        threads = d["machine"]["torch_threads"]
+        return table([f"size ({d['machine']['device']}, {threads} thread{'s' * (threads != 1)})",
+                      "ours fp32, ms / iteration", "ours fp32 / pastiche", "ours bf16 / pastiche",
+                      "ours fp32, GFLOP/s (of fp32 matmul)", "ours bf16, GFLOP/s (of bf16 matmul)"], rows)
+    return value
+
+
+def _ours(d: dict, size: int, precision: str) -> float:
+    sizes = {t["size"]: t for t in d["throughput"]}
+    if size not in sizes:
+        raise ColorkitError(f"no throughput row for {size} px (rows: {', '.join(map(str, sizes))})")
+    return sizes[size]["seconds"][f"ours_{precision}"]["median"]
+
+
+def iteration_seconds(source: str, size: int, precision: str):
+    """throughput[size].seconds.ours_<precision>.median: seconds per iteration."""
+    return lambda results: f(_ours(results(source), size, precision))
+
+
+def run_minutes(source: str, size: int, precision: str):
+    """The same × args.paper_iterations (the paper's 1000), in minutes."""
+    def value(results: Results) -> str:
+        d = results(source)
+        return f"{_ours(d, size, precision) * d['args']['paper_iterations'] / 60:.0f}"
+    return value
+
+
+def machine(source: str):
+    """machine.cpu, machine.cores and machine.torch_threads of a benchmark."""
+    def value(results: Results) -> str:
+        m = results(source)["machine"]
+        return f"{m['cpu']}, {m['cores']} cores, {m['torch_threads']} torch threads"
+    return value
+
+
+def milliseconds(seconds: float) -> str:
+    ms = seconds * 1000
+    return f"{ms:.0f}" if ms >= 100 else f"{ms:.3g}"
+
+
+def lbfgs_form(source: str):
+    """rows[*] by pair and form ('two-loop', 'compact'): seconds, structure_ssim, delta_e2000."""
+    def value(results: Results) -> str:
+        d = results(source)
+        by = {(r["pair"], r["form"]): r for r in d["rows"]}
+        out = []
+        for p in dict.fromkeys(r["pair"] for r in d["rows"]):
+            two, compact = by[(p, "two-loop")], by[(p, "compact")]
+            out.append([pair(p), f(two["seconds"], 1), f(compact["seconds"], 1),
+                        f(compact["seconds"] / two["seconds"]),
+                        f"{f(two['structure_ssim'], 3)} → {f(compact['structure_ssim'], 3)}",
+                        f"{f(two['delta_e2000'])} → {f(compact['delta_e2000'])}"])
+        size, iters = d["rows"][0]["size"], d["rows"][0]["iterations"]
+        return table([f"print ← style ({d['machine']['device']}, {size} px, {iters} iterations)",
+                      "two-loop (torch), s", "compact, s", "compact / two-loop", "structure", "ΔE2000"], out)
+    return value
+
+
+# --- the β/α sweep (benchmarks/style_weight_sweep.py) -------------------------------------------------
+
+def _sweep(results: Results):
+    d = results(SWEEP)
+    used = {r["setting"]: r["ratio_used"] for r in d["rows"]}
+    return d, d["summary"]["table"], used, [p["name"] for p in d["pairs"]]
+
+
+def sweep_summary(results: Results) -> str:
+    """summary.table[*]: ratio_512, structure per pair, mean_structure, mean_colourfulness_ratio,
+    mean_delta_e2000; rows[*].ratio_used; summary.choice in bold."""
+    d, rows, used, pairs = _sweep(results)
+    out = []
+    for r in rows:
+        chosen = r["ratio_512"] == d["summary"]["choice"]
+        name = f"{power(r['ratio_512'])} ({float(used[r['setting']]):.4g})" if r["ratio_512"] else \
+            f"preset `{r['setting']}`"
+        out.append([f"**{name}**" if chosen else name, " / ".join(f(r["structure"][p]) for p in pairs),
+                    f"**{f(r['mean_structure'])}**" if chosen else f(r["mean_structure"]),
+                    f(r["mean_colourfulness_ratio"]), f(r["mean_delta_e2000"], 1)])
+    return table([f"β/α at 512 px (used at {d['args']['size']} px)", "structure " + " / ".join(map(station, pairs)),
+                  "mean structure", "colourfulness / truth", "ΔE2000"], out)
+
+
+def sweep_table(results: Results) -> str:
+    """summary.table[*] in full: structure per pair (3 decimals), min/mean, loss_spikes; rows[*].ratio_used."""
+    d, rows, used, pairs = _sweep(results)
+    out = []
+    for r in rows:
+        chosen = r["ratio_512"] == d["summary"]["choice"]
+        ratio = power(r["ratio_512"]) if r["ratio_512"] else "–"
+        out.append([f"`{r['setting']}`", f"**{ratio}**" if chosen else ratio, f"{float(used[r['setting']]):.4g}"]
+                   + [f(r["structure"][p], 3) for p in pairs]
+                   + [f"**{f(r['mean_structure'], 3)}**", f(r["mean_colourfulness_ratio"]),
+                      f(r["mean_delta_e2000"]), r["loss_spikes"]])
+    return table(["setting", "β/α@512", "β/α used"] + [f"structure {pair(p)}" for p in pairs]
+                 + ["**mean structure**", "mean colourfulness ratio", "mean ΔE2000",
+                    f"loss spikes ({len(pairs)} runs)"], out)
+
+
+def sweep_runs(results: Results) -> str:
+    """rows[*] (pair, setting): colourfulness_ratio / delta_e2000 / final_total_loss / seconds."""
+    d, rows, _, pairs = _sweep(results)
+    cell = {(r["pair"], r["setting"]): r for r in d["rows"]}
+
+    def text(r):
+        return f"{f(r['colourfulness_ratio'])} / {f(r['delta_e2000'])} / {sci(r['final_total_loss'])} / " \
+               f"{float(r['seconds']):.0f}"
+    return table(["setting"] + [pair(p) for p in pairs],
+                 [[power(r["ratio_512"]) if r["ratio_512"] else r["setting"]]
+                  + [text(cell[(p, r["setting"])]) for p in pairs] for r in rows])
