@@ -77,3 +77,15 @@ def test_the_last_stage_stops_when_the_image_stops_changing(motorcycle):
 def test_bad_schedules_are_one_line_errors(stages):
     with pytest.raises(ColorkitError):
         Schedule(tuple(stages))
+
+
+def test_a_schedule_reads_back_from_its_text():
+    schedule = Schedule((Stage(0.5, 300, 800), Stage(1.0, 200, 200)))
+    assert Schedule.parse(schedule.to_text()) == schedule
+    assert Schedule.parse("0.25:10,1:5").stages == (Stage(0.25, 10, 10), Stage(1.0, 5, 5))
+
+
+@pytest.mark.parametrize("text", ["", "1", "a:3", "0.5:3:2:1,1:1", "0.5:3,0.5:3"])
+def test_a_bad_schedule_text_is_one_line(text):
+    with pytest.raises(ColorkitError):
+        Schedule.parse(text)

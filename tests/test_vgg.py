@@ -92,3 +92,21 @@ def test_min_size_counts_pools():
     assert vgg.min_size("conv1_1") == 1
     assert vgg.min_size("conv5_1") == 16
     assert vgg.min_size("relu4_2") == 8
+
+
+def test_channels_last_network_gives_the_same_F_and_gram():
+    """The bf16-on-CPU layout (paper/vgg.extractor, channels_last) changes where numbers sit in memory, not F."""
+    import torch
+
+    from colorlib.paper.objective import _flat
+    from colorlib.paper.vgg import extractor
+
+    layers = ("relu1_1", "relu3_1")
+    x = torch.rand(1, 3, 40, 56) * 255 - 120
+    plain, nhwc = extractor(layers), extractor(layers, channels_last=True)
+    assert nhwc.channels_last and not plain.channels_last
+    for name in layers:
+        F_plain, F_nhwc = _flat(plain(x)[name]), _flat(nhwc(x)[name])
+        assert F_nhwc.shape == F_plain.shape
+        torch.testing.assert_close(F_nhwc, F_plain, rtol=1e-4, atol=1e-3)
+        torch.testing.assert_close(F_nhwc @ F_nhwc.T, F_plain @ F_plain.T, rtol=1e-4, atol=1e-1)

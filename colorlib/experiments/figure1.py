@@ -24,12 +24,12 @@ def figure1(profile: str = "quick", device: str = "auto", seed: int = 0, output_
     """Colorize each pair of `pairs` (Figure 1's columns); save figure1.png and figure1.json in output_dir.
 
     Returns {'record': what figure1.json holds, 'figure': the matplotlib Figure, 'columns': images per column}."""
-    cfg = runs.settings(profile, device, seed)
+    cfg, schedule = runs.figure_settings(profile, device, seed)
     start = time.perf_counter()
     columns, rows = [], []
     for n, index in enumerate(pairs, start=1):
         pair, row = runs.pair_at(index, cfg.size), data.pairs()[index]
-        result, diverged = runs.run(pair["content"], pair["style"], cfg)
+        result, diverged = runs.run(pair["content"], pair["style"], cfg, schedule)
         score = runs.score(result.image, pair["truth"])
         rows.append(dict(pair=index, name=pair["name"], content=row["content"], style=row["style"],
                          **runs.summary_row(result, diverged), **score, inputs=result.run["inputs"]))
@@ -48,8 +48,8 @@ def figure1(profile: str = "quick", device: str = "auto", seed: int = 0, output_
                    mean_delta_e2000_gray=runs.mean(r["delta_e2000_gray"] for r in rows),
                    columns_beating_gray=sum(r["delta_e2000"] < r["delta_e2000_gray"] for r in rows),
                    wall_seconds=round(time.perf_counter() - start, 2))
-    record = dict(figure="figure1", profile=profile, preset=cfg.preset, settings=runs.describe(cfg),
-                  params=cfg.to_dict(), versions=versions(), columns=rows, summary=summary)
+    record = dict(figure="figure1", profile=profile, preset=cfg.preset, settings=runs.describe(cfg, schedule),
+                  params={**cfg.to_dict(), "schedule": schedule.to_dict() if schedule else None}, versions=versions(), columns=rows, summary=summary)
     record["verdict"] = figure1_verdict(record)
     fig = plots.figure1(columns)
     runs.write(record, output_dir, "figure1", {"figure1.png": fig})

@@ -12,6 +12,7 @@ from colorlib.paper.config import Config
 from colorlib.plots import figures as plots
 from colorlib.record import write_json
 from colorlib.speedups.cache import colorize_cached
+from colorlib.speedups.multires import Schedule, colorize_multires
 
 # The preset that makes the figures: neural-style's own losses and defaults, the tool the paper's figures were made
 # with. The paper's equations as written (preset 'paper') keep the print's layout too but leave colour noise that
@@ -20,8 +21,15 @@ FIGURE_PRESET = "neural-style"
 
 
 def settings(profile: str, device: str = "auto", seed: int = 0, preset: str = FIGURE_PRESET, **overrides) -> Config:
-    """`preset` at the profile's size, iterations and precision, with the paper's noise start."""
+    """`preset` at the profile's size, iterations and precision for the studies, with the paper's noise start."""
     return Config.from_preset(preset, **{**profiles.profile(profile), "device": device, "seed": seed, **overrides})
+
+
+def figure_settings(profile: str, device: str = "auto", seed: int = 0, preset: str = FIGURE_PRESET,
+                    **overrides) -> tuple[Config, Schedule | None]:
+    """(Config, schedule) with which `profile` draws Figure 1 (and `colorkit colorize --profile` runs)."""
+    fields, schedule = profiles.figure_profile(profile)
+    return Config.from_preset(preset, **{**fields, "device": device, "seed": seed, **overrides}), schedule
 
 
 def pair_at(index: int, size: int) -> dict:
@@ -29,9 +37,11 @@ def pair_at(index: int, size: int) -> dict:
     return runner.sized(data.load_pair(index), size)
 
 
-def describe(cfg: Config) -> str:
+def describe(cfg: Config, schedule: Schedule | None = None) -> str:
     """The settings that shape a figure, on one line."""
-    return (f"preset {cfg.preset}: {cfg.size} px, {cfg.iterations} iterations, {cfg.optimizer}, init {cfg.init}, "
+    steps = (f"{schedule.iterations} iterations as {schedule.describe(cfg.size)} (β/α continued over "
+             f"{schedule.span} iterations of the paper's schedule)" if schedule else f"{cfg.iterations} iterations")
+    return (f"preset {cfg.preset}: {cfg.size} px, {steps}, {cfg.optimizer}, init {cfg.init}, "
             f"β/α {cfg.style_weight:g} at {cfg.reference_size} px "
             f"({'size-normalised' if cfg.size_normalise else 'as given'}), decaying {cfg.decay * 100:g} %/it, "
             f"loss form {cfg.loss_form}, content {', '.join(cfg.content_layers)}, style "
@@ -47,9 +57,12 @@ def score(image, truth_full) -> dict:
                 ssim=m["ssim"])
 
 
-def run(content, style, cfg: Config) -> tuple:
-    """(result, None), or (the last finite result, a one-line reason) if the run diverged: shown, not hidden."""
+def run(content, style, cfg: Config, schedule: Schedule | None = None) -> tuple:
+    """(result, None), or (the last finite result, a one-line reason) if the run diverged: shown, not hidden.
+    With a schedule the run goes through it (colorlib/speedups/multires.py), each stage through the run cache."""
     try:
+        if schedule is not None:
+            return colorize_multires(content, style, cfg, schedule, run_stage=colorize_cached), None
         return colorize_cached(content, style, cfg), None
     except DivergenceError as exc:
         return exc.result, str(exc).split(";")[0]
@@ -62,6 +75,7 @@ def summary_row(result, diverged) -> dict:
                 final_style_weight=f.get("style_weight"), style_weight_used=result.run.get("style_weight_used"),
                 spike_count=result.run.get("spike_count"), diverged=diverged, seconds=result.run["seconds"],
                 iterations_run=result.run["iterations_run"], device=result.run["device"],
+                schedule=result.run.get("schedule"),
                 precision=result.run["precision"], torch_threads=result.run.get("torch_threads"),
                 cache=result.run.get("cache"))
 

@@ -11,8 +11,14 @@ from colorlib.paper.vgg import FeatureExtractor
 
 
 def _flat(feature: torch.Tensor) -> torch.Tensor:
-    """(1, N, H, W) -> F ∈ R^{N × M}, in fp32 whatever precision the network ran in."""
-    return feature.float().flatten(2)[0]
+    """(1, N, H, W) -> F ∈ R^{N × M}, in fp32 whatever precision the network ran in.
+
+    A channels-last feature map becomes F as a transposed view of its (M × N) memory, not a copy: its gradient then
+    has the layout of the convolution's, and autograd adds the two without a strided copy (paper/vgg.extractor)."""
+    feature = feature.float()
+    if feature.is_contiguous(memory_format=torch.channels_last) and not feature.is_contiguous():
+        return feature.permute(0, 2, 3, 1).reshape(-1, feature.shape[1]).T
+    return feature.flatten(2)[0]
 
 
 class Objective:

@@ -197,8 +197,12 @@ class FeatureExtractor(nn.Module):
         """A network input back to an (H, W, 3) float32 RGB array, clipped to [0, 1]."""
         return self.preprocess.from_net(x.detach()).clamp(0, 1)[0].permute(1, 2, 0).float().cpu().numpy()
 
+    channels_last = False  # set by extractor(): run the layers in NHWC (see there)
+
     def forward(self, x: torch.Tensor) -> dict:
         out = {}
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         for i, module in enumerate(self.net):
             x = module(x)
             if i in self.index:
@@ -208,9 +212,18 @@ class FeatureExtractor(nn.Module):
 
 @functools.lru_cache(maxsize=8)
 def extractor(layers: tuple, weights: str = "caffe", pooling: str = "max", pixel_scale: float = 256.0,
-              device: str = "cpu") -> FeatureExtractor:
-    """A FeatureExtractor for `layers`, built once per argument set (loading the weights takes about a second)."""
-    return FeatureExtractor(weights, tuple(layers), pooling, pixel_scale).to(device)
+              device: str = "cpu", channels_last: bool = False) -> FeatureExtractor:
+    """A FeatureExtractor for `layers`, built once per argument set (loading the weights takes about a second).
+
+    channels_last runs the convolutions in NHWC. For bf16 on a CPU it spares oneDNN a layout conversion before and
+    after every convolution (in NCHW those copies took 38 % of an iteration's time at 512 px: 0.89 s against
+    0.63 s per forward and backward on a 2-core Xeon with AMX, /tmp-free check in docs/performance.md,
+    "Precision"); in fp32 NCHW is the faster layout there, so it stays the default."""
+    net = FeatureExtractor(weights, tuple(layers), pooling, pixel_scale).to(device)
+    if channels_last:
+        net.net.to(memory_format=torch.channels_last)
+        net.channels_last = True
+    return net
 
 
 def last_layer(layers) -> str:

@@ -78,6 +78,26 @@ class Schedule:
     def iterations(self) -> int:
         return sum(s.iterations for s in self.stages)
 
+    @classmethod
+    def parse(cls, text: str, stop_change: float = 0.0) -> Schedule:
+        """'0.5:300:800,1:200:200' (scale:iterations:span per stage) -> Schedule; a missing span = iterations."""
+        stages = []
+        for part in str(text).split(","):
+            fields = part.strip().split(":")
+            try:
+                scale, iterations = float(fields[0]), int(fields[1])
+                span = int(fields[2]) if len(fields) > 2 else iterations
+            except (ValueError, IndexError):
+                raise ColorkitError(f"bad stage {part.strip()!r} in schedule {text!r}: write scale:iterations[:span], "
+                                    "e.g. 0.5:300:800,1:200:200") from None
+            if len(fields) > 3:
+                raise ColorkitError(f"bad stage {part.strip()!r} in schedule {text!r}: scale:iterations[:span]")
+            stages.append(Stage(scale, iterations, span))
+        return cls(tuple(stages), stop_change=stop_change)
+
+    def to_text(self) -> str:
+        return ",".join(f"{s.scale:g}:{s.iterations}:{s.span}" for s in self.stages)
+
     def to_dict(self) -> dict:
         return dict(stages=[dataclasses.asdict(s) for s in self.stages], stop_change=self.stop_change,
                     stop_window=self.stop_window)
