@@ -14,6 +14,7 @@ SPEED = "results/benchmarks/speed_cpu/speed.json"
 SPEED_1THREAD = "results/benchmarks/speed_cpu/speed_1thread_other_core_busy.json"
 SPEED_GPU = "results/gpu/speed/speed.json"
 LBFGS_CPU, LBFGS_GPU = "results/benchmarks/lbfgs_form_cpu.json", "results/gpu/lbfgs_form.json"
+TIME_TO_QUALITY = "results/benchmarks/time_to_quality.json"
 
 
 EXEMPLAR_ROWS = (  # the rows of benchmarks/exemplar_ablation.py shown in the docs (all: exemplar_ablation.md)
@@ -149,6 +150,29 @@ def lbfgs_form(source: str):
         return table([f"print ← style ({d['machine']['device']}, {size} px, {iters} iterations)",
                       "two-loop (torch), s", "compact, s", "compact / two-loop", "structure", "ΔE2000"], out)
     return value
+
+
+def time_to_quality(results: Results) -> str:
+    """pairs[*].runs[*]: seconds, structure, colourfulness_ratio, delta_e2000, delta_e2000_to_full; the schedules'
+    text; size and machine.torch_threads in the header."""
+    d = results(TIME_TO_QUALITY)
+    rows = []
+    for p in d["pairs"]:
+        full = p["runs"]["full-seed0"]["seconds"]
+        for name, run in p["runs"].items():
+            what = (f"full recipe, seed {name.rsplit('seed', 1)[1]}" if name.startswith("full-seed")
+                    else f"`{name}`: {d['schedules'][name]['text']}")
+            rows.append([pair(p["name"]), what, f"{run['seconds']:.0f}", f(run["seconds"] / full),
+                         f(run["structure"], 3), f(run["colourfulness_ratio"]), f(run["delta_e2000"]),
+                         "–" if name == "full-seed0" else f(run["delta_e2000_to_full"])])
+    return table([f"print ← style ({d['size']} px, {d['precision']}, {d['machine']['torch_threads']} threads)", "run",
+                  "seconds", "× full recipe", "structure", "colourfulness / truth", "ΔE2000",
+                  "ΔE2000 to the full recipe (seed 0)"], rows)
+
+
+def time_to_quality_summary(results: Results) -> str:
+    """summary.lines: per schedule, its mean seconds, quality and how many pairs are within the seed spread."""
+    return "\n".join(f"- {line}" for line in results(TIME_TO_QUALITY)["summary"]["lines"])
 
 
 # --- the β/α sweep (benchmarks/style_weight_sweep.py) -------------------------------------------------

@@ -43,6 +43,8 @@ TABLES = {
     "speed-gpu": bench.speed(bench.SPEED_GPU),
     "lbfgs-form-cpu": bench.lbfgs_form(bench.LBFGS_CPU),
     "lbfgs-form-gpu": bench.lbfgs_form(bench.LBFGS_GPU),
+    "time-to-quality": bench.time_to_quality,
+    "time-to-quality-summary": bench.time_to_quality_summary,
 }
 VALUES = {
     "figure1.verdict": res.verdict(res.FIGURE1),
