@@ -63,3 +63,11 @@ def motorcycle_files(tmp_path_factory, motorcycle):
         paths[key] = str(folder / f"{key}.png")
         images.save(data.motorcycle_pair()[key], paths[key])
     return paths
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory):
+    """The reliability tests' generated inputs, good and bad (tests/reliability_corpus.py), in a fresh folder."""
+    from reliability_corpus import make_corpus
+
+    return make_corpus(tmp_path_factory.mktemp("corpus"))
