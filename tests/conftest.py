@@ -39,7 +39,7 @@ def isolated_data(tmp_path, monkeypatch):
     work = tmp_path / "work" / "here"
     work.mkdir(parents=True)
     monkeypatch.chdir(work)
-    monkeypatch.setattr(data, "_checkout_shared", lambda: None)
+    monkeypatch.setattr(data.folders, "checkout_shared", lambda: None)
     return tmp_path / "cache" / data.CACHE_NAME
 
 
