@@ -21,7 +21,7 @@ _LIMIT_LOCK = threading.Lock()
 _STDIN: dict = {}  # "bytes": standard input, read once per process (content and style may both be '-')
 
 
-def _env_max_pixels() -> int | None:
+def env_max_pixels() -> int | None:
     """The pixel limit set in COLORKIT_MAX_PIXELS (0 = no limit), or None when unset (Pillow's guard applies)."""
     value = os.environ.get(MAX_PIXELS_ENV, "").strip()
     if not value:
@@ -35,9 +35,9 @@ def _env_max_pixels() -> int | None:
     return limit
 
 
-def _pixel_limit_in_effect() -> int | None:
+def pixel_limit_in_effect() -> int | None:
     """The decompression-bomb limit decoding applies: COLORKIT_MAX_PIXELS, else Pillow's; None = no limit."""
-    limit = _env_max_pixels()
+    limit = env_max_pixels()
     if limit is None:
         return Image.MAX_IMAGE_PIXELS
     return limit or None
@@ -45,12 +45,12 @@ def _pixel_limit_in_effect() -> int | None:
 
 def max_input_bytes() -> int | None:
     """The most bytes read from one input: what an uncompressed image within the pixel limit can take."""
-    limit = _pixel_limit_in_effect()
+    limit = pixel_limit_in_effect()
     return None if limit is None else limit * BYTES_PER_PIXEL + HEADER_BYTES
 
 
 @contextlib.contextmanager
-def _pixel_limit(limit: int | None):
+def pixel_limit(limit: int | None):
     """Run Pillow's own decompression-bomb guard with `limit` (None: leave Pillow's setting alone)."""
     if limit is None:
         yield
@@ -140,5 +140,5 @@ def _read_bounded(stream, name: str, limit: int | None) -> bytes:
     if limit is not None and len(data) > limit:
         raise ColorkitError(
             f"{name}: more than {limit} bytes, beyond any image within the decompression-bomb guard "
-            f"({_pixel_limit_in_effect()} pixels); if you trust the file, raise {MAX_PIXELS_ENV}")
+            f"({pixel_limit_in_effect()} pixels); if you trust the file, raise {MAX_PIXELS_ENV}")
     return data

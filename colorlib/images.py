@@ -31,7 +31,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from colorlib.atomic import atomic_write
 from colorlib.errors import ColorkitError, first_line
-from colorlib.file_input import MAX_PIXELS_ENV, _env_max_pixels, _pixel_limit, read_bytes
+from colorlib.file_input import MAX_PIXELS_ENV, env_max_pixels, pixel_limit, read_bytes
 
 FLOAT_TOLERANCE = 1e-4  # float data this far outside [0, 1] is rounding and is clipped; further is refused
 _SHA256: dict = {}  # path as given -> sha256 of the bytes load() last decoded from it
@@ -59,9 +59,9 @@ def decode(data: bytes, name: str = "image") -> np.ndarray:
     its limit for a file you trust."""
     if not data:
         raise ColorkitError(f"{name}: empty file")
-    limit = _env_max_pixels()
+    limit = env_max_pixels()
     try:
-        with _pixel_limit(limit), warnings.catch_warnings():
+        with pixel_limit(limit), warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
             img.load()

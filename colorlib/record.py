@@ -9,6 +9,8 @@ import platform
 import sys
 from importlib import metadata
 
+import numpy as np
+
 from colorlib.atomic import atomic_write, write_together
 from colorlib.hardware import cpu_model
 
@@ -32,8 +34,8 @@ def json_path(image_path) -> str:
 
 
 def json_text(data: dict) -> str:
-    """Strict JSON (NaN and ±Inf become null: JSON has no such numbers); other objects by str()."""
-    return json.dumps(_finite(data), indent=1, default=str, allow_nan=False) + "\n"
+    """Strict JSON (json_ready: NaN and ±Inf become null, numpy scalars numbers); other objects by str()."""
+    return json.dumps(json_ready(data), indent=1, default=str, allow_nan=False) + "\n"
 
 
 def write_json(data: dict, path) -> str:
@@ -44,13 +46,17 @@ def write_json(data: dict, path) -> str:
     return os.fspath(path)
 
 
-def _finite(obj):
+def json_ready(obj):
+    """`obj` with what JSON cannot hold made plain: NaN and ±Inf become None (JSON has no such numbers; a CSV keeps
+    them as nan/inf), numpy scalars Python numbers, tuples lists."""
+    if isinstance(obj, np.generic):
+        obj = obj.item()
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
+        return {k: json_ready(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
+        return [json_ready(v) for v in obj]
     return obj
 
 

@@ -30,11 +30,6 @@ SUMMARY_COLUMNS = ("method", "delta_e2000", "psnr", "ssim", "structure_ssim", "c
                    "lightness_error", "beats_gray", "seconds")
 
 
-def registered_methods() -> list[str]:
-    """The method names, in the registry's order (kept for callers of the old name)."""
-    return registry.names()
-
-
 def iterations_for(name: str, iterations: int) -> int:
     """The iterations a method gets: `iterations` if it optimises (registry.OPTIMISING), else 0."""
     return iterations if name in registry.OPTIMISING else 0
@@ -155,14 +150,14 @@ def evaluate_all(size: int, iterations: int, *, profile: str | None = None, meth
             if verbose:
                 print(f"{pair['name']:26s} {name:32s} ΔE2000 {scores['delta_e2000']:6.2f}  colourfulness "
                       f"{scores['colourfulness_ratio']:5.2f}x  {seconds:6.1f} s", flush=True)
-    summary = summarise(rows)
+    summary = summarize(rows)
     tables.write_csv(rows, os.path.join(output_dir, "evaluation.csv"))
     tables.write_csv(summary, os.path.join(output_dir, "evaluation_summary.csv"))
     write_summary_md(summary, os.path.join(output_dir, "evaluation_summary.md"), profile=profile, size=size,
                      iterations=iterations, seed=seed)
-    write_json(json_safe(dict(profile=profile, size=size, iterations=iterations, optimising=list(registry.OPTIMISING),
-                              seed=seed, device=str(device), methods=names, pairs=evaluation_pairs_names(rows),
-                              summary=summary, versions=versions())),
+    write_json(dict(profile=profile, size=size, iterations=iterations, optimising=list(registry.OPTIMISING),
+                    seed=seed, device=str(device), methods=names, pairs=evaluation_pairs_names(rows),
+                    summary=summary, versions=versions()),
                os.path.join(output_dir, "evaluation.json"))
     return rows
 
@@ -182,7 +177,7 @@ def evaluation_pairs_names(rows) -> list[str]:
     return list(dict.fromkeys(r["pair"] for r in rows))
 
 
-def summarise(rows: list[dict]) -> list[dict]:
+def summarize(rows: list[dict]) -> list[dict]:
     """One row per method: the mean of every metric over the pairs, `beats_gray` ("k/n": pairs where its ΔE2000
     is below the gray input's), sorted by mean ΔE2000 (best first)."""
     gray = {r["pair"]: r["delta_e2000"] for r in rows if r["method"] == "gray"}
@@ -198,19 +193,6 @@ def summarise(rows: list[dict]) -> list[dict]:
         row["diverged"] = sum(r.get("status") == "diverged" for r in mine)
         out.append(row)
     return sorted(out, key=lambda r: (math.isnan(r["delta_e2000"]), r["delta_e2000"]))
-
-
-def json_safe(obj):
-    """JSON has no NaN/Inf: such floats become None (the CSV keeps them as nan/inf)."""
-    if isinstance(obj, dict):
-        return {k: json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(v) for v in obj]
-    if isinstance(obj, (float, np.floating)):
-        return float(obj) if math.isfinite(obj) else None
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
 
 
 def slug(name: str) -> str:
