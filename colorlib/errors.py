@@ -1,4 +1,8 @@
-"""The kit's own error type: every expected failure becomes one readable line."""
+"""The kit's own error types, every expected failure one readable line, and the exit status the CLI gives each."""
+
+# Exit statuses of the command line: done, bad input (one line `error: …`), diverged (the last finite image is
+# saved), interrupted by Ctrl-C or SIGTERM (the image so far is saved).
+EXIT_OK, EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 
 
 class ColorkitError(Exception):

@@ -11,14 +11,9 @@ import sys
 import threading
 import warnings
 
-from colorlib.errors import ColorkitError, DivergenceError, Interrupted
+from colorlib.errors import (EXIT_DIVERGED, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, ColorkitError, DivergenceError,
+                             Interrupted)
 from colorlib.paper.config import INITS, LOSS_FORMS, OPTIMIZERS, PRECISIONS, PRESETS, Config
-
-EXIT_OK, EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
-# Presets that are not Config data but other ways of running: 'fast' adds speed-ups around the paper's loop,
-# 'best' is the exemplar method (optimisation only if --iterations is given).
-RUNNERS = {"fast": "paper", "best": "paper"}
-ALL_PRESETS = (*PRESETS, *RUNNERS)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,20 +54,8 @@ def _finite_float(text):
     return value
 
 
-def preset_defaults(preset: str) -> Config:
-    """The Config the colorize command starts from with --preset `preset` (what its --help shows)."""
-    if preset == "fast":
-        from colorlib.speedups.staged import FAST_CONFIG
-
-        return Config.from_preset("paper", **FAST_CONFIG).replace(preset="fast")
-    if preset == "best":
-        return Config.from_preset("paper", size=256, iterations=0, init="image", init_image="(exemplar result)",
-                                  keep_luminance=True).replace(preset="best")
-    return Config.from_preset(preset)
-
-
 def add_colorize_parser(sub, preset: str) -> None:
-    d = preset_defaults(preset if preset in ALL_PRESETS else "paper")
+    d = Config.from_preset(preset if preset in PRESETS else "paper")
     p = sub.add_parser("colorize", help="colorize a grayscale image from a colour reference",
                        description=f"Defaults shown are preset {d.preset!r}'s (see --preset); any option given "
                                    "explicitly overrides the preset. 'best' is the exemplar method: with "
@@ -84,7 +67,9 @@ def add_colorize_parser(sub, preset: str) -> None:
                    "VGG similarity to the content; prints the ranking with scores and uses the best")
     p.add_argument("-o", "--output", required=True, help="output image (.png/.jpg/.tif…); a .json is written "
                                                           "beside it")
-    p.add_argument("--preset", choices=ALL_PRESETS, default="paper", help="starting set of defaults (default paper)")
+    p.add_argument("--preset", choices=list(PRESETS), default="paper", metavar="PRESET",
+                   help="starting set of defaults (default paper): " + "; ".join(
+                       f"{name}: {preset.description}" for name, preset in PRESETS.items()).replace("%", "%%"))
     S = argparse.SUPPRESS  # so that only options given explicitly override the preset
 
     def opt(flag, help_text, **kw):
@@ -162,7 +147,7 @@ def config_from_args(args) -> Config:
     for key in ("content_layers", "style_layers"):
         if key in fields:
             fields[key] = tuple(s.strip() for s in fields[key].split(",") if s.strip())
-    return preset_defaults(args.preset).replace(**fields)
+    return Config.from_preset(args.preset).replace(**fields)
 
 
 def cmd_colorize(args) -> int:

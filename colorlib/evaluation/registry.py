@@ -10,7 +10,7 @@ from colorlib import images
 from colorlib.evaluation import baselines, retrieval
 from colorlib.exemplar.method import ExemplarConfig, colorize_exemplar
 from colorlib.exemplar.refine import colorize_from_exemplar
-from colorlib.paper.config import Config
+from colorlib.paper.config import EXEMPLAR_START, Config
 from colorlib.speedups.cache import colorize_cached
 
 
@@ -58,7 +58,7 @@ def exemplar_then_paper(content, style, *, size=256, iterations=30, seed=0, devi
     """'best-1ref' as the initial image, then min(iterations, 30) L-BFGS iterations of the paper's objective on the
     input's lightness: does the paper's optimisation improve on the exemplar result?"""
     cfg = Config.from_preset("paper", size=size, iterations=min(iterations, 30), seed=seed, device=device,
-                             init="image", init_image="(exemplar result)", keep_luminance=True, **overrides)
+                             init="image", init_image=EXEMPLAR_START, keep_luminance=True, **overrides)
     return colorize_from_exemplar(content, style, cfg, run=colorize_cached).image
 
 
