@@ -103,6 +103,11 @@ def make_corpus(d):
     (d / "small_candidates").mkdir()
     Image.fromarray(_rng_rgb(8, 8, 11)).save(d / "small_candidates" / "tiny.png")
     Image.fromarray(_rng_rgb(6, 200, 12)).save(d / "small_candidates" / "thin.png")
+    (d / "voters").mkdir()  # style 'auto' candidates: with --preset best the ones ranked after the top one vote
+    for k, name in enumerate(("a.png", "b.jpg", "c.png")):
+        Image.fromarray(_rng_rgb(40, 48, 13 + k)).save(d / "voters" / name)
+    os.symlink(os.path.join("voters", "b.jpg"), d / "voter_link.jpg")
+    (d / "bad\nname.png").write_text("a newline in the name, and not a picture\n")
     CORPUS_STATE[str(d)] = _state(d)
     return d
 
@@ -111,17 +116,23 @@ def make_corpus(d):
 CORPUS_STATE = {}  # corpus folder -> its files and their hashes as generated: no case may change them
 
 
-def _state(folder):
-    """{name: sha256 or kind} of the corpus's top level (not the OUT-* folders the cases write into)."""
+def _state(folder, prefix=""):
+    """{name: (sha256 or kind, mode)} of everything in the corpus, subfolders included (not the OUT-* folders the
+    cases write into; symlinks not followed)."""
     out = {}
     for entry in os.scandir(folder):
         if entry.name.startswith("OUT-"):
             continue
-        mode = entry.stat(follow_symlinks=False).st_mode
+        st = entry.stat(follow_symlinks=False)
+        mode, name = st.st_mode, prefix + entry.name
         if stat.S_ISREG(mode):
-            out[entry.name] = hashlib.sha256(pathlib.Path(entry.path).read_bytes()).hexdigest()
+            out[name] = (hashlib.sha256(pathlib.Path(entry.path).read_bytes()).hexdigest(), mode)
+        elif stat.S_ISLNK(mode):
+            out[name] = (os.readlink(entry.path), mode)
         else:
-            out[entry.name] = os.readlink(entry.path) if stat.S_ISLNK(mode) else stat.S_IFMT(mode)
+            out[name] = (stat.S_IFMT(mode), mode)
+            if stat.S_ISDIR(mode):
+                out.update(_state(entry.path, name + "/"))
     return out
 
 

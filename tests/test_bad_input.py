@@ -111,26 +111,56 @@ BAD = {
                                          ["COLORKIT_MAX_PIXELS", "not a whole number"]),
     "style-dir candidates all too small": (["content.png", "auto", "--style-dir", "small_candidates"], {},
                                            ["small_candidates", "no usable candidate"]),
+    # --- issue 25: never touch what is not ours; flags that cannot take effect; one line whatever the name ------
+    "output is a voter of auto --preset best": (["content.png", "auto", "--style-dir", "voters", "--preset", "best",
+                                                 "-o", "voters/c.png"], {}, ["voters/c.png", "would overwrite"]),
+    "output is a candidate of auto": (["content.png", "auto", "--style-dir", "voters", "-o", "voters/a.png"], {},
+                                      ["voters/a.png", "would overwrite"]),
+    "output is a symlink to a candidate": (["content.png", "auto", "--style-dir", "voters", "--preset", "best",
+                                            "-o", "voter_link.jpg"], {}, ["voter_link.jpg", "would overwrite"]),
+    "output is read-only": (["content.png", "style.png", "-o", "OUT/result.png"], {}, ["result.png", "read-only"]),
+    "output's JSON is read-only": (["content.png", "style.png", "-o", "OUT/result.png"], {},
+                                   ["result.json", "read-only"]),
+    "output folder is a dangling symlink": (["content.png", "style.png", "-o", "OUT/gone/r.png"], {},
+                                            ["gone", "dangling symlink"]),
+    "init image without --init image": (["content.png", "style.png", "--init-image", "init.png"], {},
+                                        ["--init-image", "--init image"]),
+    "momentum without sgd": (["content.png", "style.png", "--momentum", "0.9"], {}, ["--momentum", "sgd"]),
+    "weights /dev/zero": (["content.png", "style.png", "--weights", "/dev/zero"], {}, ["/dev/zero", "is a device"]),
+    "newline in a file name": (["bad\nname.png", "style.png"], {}, ["bad\\nname.png", "not an image file"]),
+    "--size beyond the memory": (["content.png", "style.png", "--size", "400000"], {},
+                                 ["--size 400000", "memory", "GiB"]),
 }
 for _ext in UNWRITABLE:  # every format Pillow reads but cannot write, refused before any work
     BAD[f"output format {_ext}"] = (["content.png", "style.png", "-o", f"OUT/result{_ext}"], {},
                                     [f"result{_ext}", "can be read but not written"])
-PRE_MADE = {"output's JSON is a folder": ["r.json"]}  # folders made in the case's output folder first
+# made in the case's output folder first: a folder, a read-only file or a symlink to a missing folder
+PRE_MADE = {"output's JSON is a folder": [("r.json", "dir")], "output is read-only": [("result.png", "read-only")],
+            "output's JSON is read-only": [("result.json", "read-only")],
+            "output folder is a dangling symlink": [("gone", "dangling")]}
 NOTICES_OK = {"style-dir candidates all too small": 2}  # cases that also print this many "notice:" lines
-EARLY = [c for c in BAD if c.startswith("output")]  # refused before any image is read or any work starts
+EARLY = [c for c in BAD if c.startswith("output")] + [  # refused before any image is read or any work starts
+    "init image without --init image", "momentum without sgd"]
+BEFORE_RUN = ["--size beyond the memory", "weights /dev/zero"]  # refused once the inputs are read, before the run
 
 
 # One case of each kind also runs as a real `python -m colorlib` process (each costs a torch import).
 SUBPROCESS_CASES = ("missing file", "decompression bomb", "output under a regular file", "unknown optimizer",
                     "weights with code", "output is the content", "output format .psd", "momentum nan",
-                    "FIFO input", "int32 TIFF holding 0..255")
+                    "FIFO input", "int32 TIFF holding 0..255", "newline in a file name", "output is read-only")
 
 
 def _out_folder(corpus, case, where):
     out = corpus / f"OUT-{where}-" / case.replace(" ", "_").replace("/", "_")
     out.mkdir(parents=True)
-    for name in PRE_MADE.get(case, []):
-        (out / name).mkdir()
+    for name, kind in PRE_MADE.get(case, []):
+        if kind == "dir":
+            (out / name).mkdir()
+        elif kind == "read-only":
+            (out / name).write_bytes(b"someone's file")
+            (out / name).chmod(0o444)
+        else:
+            os.symlink(out / "nowhere", out / name)
     return out
 
 
@@ -138,7 +168,8 @@ def _case_args(case, out):
     args = BAD[case][0]
     if "-o" not in args:
         args = [*args, "-o", str(out / "result.png")]
-    return [a.replace("OUT/", f"{out}/") for a in args] + TINY
+    tiny = TINY[2:] if "--size" in args else TINY  # the case's own --size wins
+    return [a.replace("OUT/", f"{out}/") for a in args] + tiny
 
 
 def _check_bad(case, code, err, out, corpus):
@@ -153,8 +184,12 @@ def _check_bad(case, code, err, out, corpus):
     assert "error:" in lines[0]
     for text in BAD[case][2]:
         assert text in lines[0], lines[0]
-    written = sorted(set(os.listdir(out)) - set(PRE_MADE.get(case, [])))
+    made = {name: os.lstat(out / name) for name, _ in PRE_MADE.get(case, [])}
+    written = sorted(set(os.listdir(out)) - set(made))
     assert written == [], f"files written despite the error: {written}"
+    for name, before in made.items():
+        after = os.lstat(out / name)
+        assert (after.st_ino, after.st_mode, after.st_mtime_ns) == (before.st_ino, before.st_mode, before.st_mtime_ns)
     assert _state(corpus) == CORPUS_STATE[str(corpus)], "an input was changed, or a file written beside them"
     assert not (corpus / "PWNED_cli").exists(), "the pickled payload ran"
 
@@ -168,12 +203,13 @@ def test_bad_input_one_line_error_no_output(case, corpus, monkeypatch, capsys):
         pytest.skip("no /dev/zero here")
     from colorlib.app import colorize_command
 
-    if case in EARLY:
-        def no_work(*a, **k):
-            raise AssertionError(f"{case}: work started before the output was checked")
+    def no_work(*a, **k):
+        raise AssertionError(f"{case}: work started before the input was checked")
 
+    if case in EARLY or case in BEFORE_RUN:
         monkeypatch.setattr(colorize_command, "run_preset", no_work)
         monkeypatch.setattr(colorize_command, "auto_style", no_work)
+    if case in EARLY:
         monkeypatch.setattr(images, "decode", no_work)
     monkeypatch.chdir(corpus)
     for key, value in BAD[case][1].items():

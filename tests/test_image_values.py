@@ -169,11 +169,15 @@ def test_arrays_scaled_by_dtype_or_refused():
 
 # --- formats, numbers, memory, Ctrl-C ---------------------------------------------------------------
 
-def test_writable_formats_accepted_and_round_trip(tmp_path):
-    """Every extension not in UNWRITABLE passes the check and really writes (so the check is not too strict)."""
+@pytest.mark.parametrize("shape", [(16, 16), (27, 32), (40, 21)])
+def test_writable_formats_store_exactly_the_result_or_refuse(tmp_path, shape):
+    """Every extension not in UNWRITABLE either writes a file that decodes to the very size of the image (.ico
+    included), or is refused in one line before anything is written (.icns keeps fixed sizes): never a file of
+    another size than the JSON beside it describes."""
     Image.init()
-    image = np.full((16, 16, 3), 0.5, np.float32)
+    image = np.full((*shape, 3), 0.5, np.float32)
     unwritable = _unwritable_extensions(readable_only=False)
+    written = []
     for ext in sorted(Image.registered_extensions()):
         path = tmp_path / f"r{ext}"
         if ext in unwritable:
@@ -183,6 +187,35 @@ def test_writable_formats_accepted_and_round_trip(tmp_path):
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            try:
+                images.check_holds(path, *shape)
+            except ColorkitError as exc:
+                assert "\n" not in str(exc) and f"{shape[1]}x{shape[0]}" in str(exc), str(exc)
+                with pytest.raises(ColorkitError):
+                    images.save(image, path)
+                assert not path.exists()
+                continue
             images.save(image, path)
-        assert path.stat().st_size > 0
+            assert Image.open(path).size == (shape[1], shape[0]), ext
+        written.append(ext)
     assert ".psd" in UNWRITABLE and ".png" not in UNWRITABLE
+    assert {".png", ".jpg", ".tif", ".bmp", ".ico"} <= set(written)
+
+
+def test_16_bit_pgm_is_scaled_as_16_bit(tmp_path):
+    """A PGM with maxval 65535 (or any maxval > 255: Pillow scales those to 65535) is 16-bit gray, not refused."""
+    for maxval in (65535, 1000):
+        values = np.array([[0, maxval // 2, maxval, 1]], dtype=">u2")
+        path = tmp_path / f"g{maxval}.pgm"
+        path.write_bytes(f"P5\n4 1\n{maxval}\n".encode() + values.tobytes())
+        out = images.load(path)[..., 0]
+        np.testing.assert_allclose(out, values.astype(float) / maxval, atol=1.5 / 65535)
+
+
+def test_a_tensor_that_requires_grad_is_one_line():
+    import torch
+
+    x = torch.rand(20, 24, 3, requires_grad=True)
+    with pytest.raises(ColorkitError, match="content: a tensor that requires grad; pass tensor.detach"):
+        images.as_array(x, "content")
+    assert images.as_array(x.detach(), "content").shape == (20, 24, 3)
