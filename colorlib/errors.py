@@ -25,6 +25,20 @@ class Interrupted(KeyboardInterrupt):
         self.result = result
 
 
+STOPPED_BY: dict = {"signal": None}  # 'SIGTERM' once a termination request has stopped the process (__main__)
+
+
+def stop_message(saved: str = "") -> str:
+    """'interrupted' (Ctrl-C) or 'stopped by SIGTERM', then what was saved."""
+    name = STOPPED_BY["signal"]
+    return ("interrupted" if name is None else f"stopped by {name}") + (f": {saved}" if saved else "")
+
+
+def one_line(text) -> str:
+    """`text` on one line: a newline or another control character (in a file name, say) is shown escaped."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(text))
+
+
 def first_line(exc_or_text, limit: int = 300) -> str:
     """The first non-empty line of an exception's message (or a text), for one-line error reports."""
     text = str(exc_or_text).strip()

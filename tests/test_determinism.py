@@ -36,10 +36,10 @@ def test_cli_same_seed_same_bytes_and_full_record(corpus, tmp_path):
     assert rec["seed"] == 3 and rec["params"]["seed"] == 3 and rec["params"]["size"] == 32
     assert rec["device"] == "cpu" and torch.__version__.startswith(rec["versions"]["torch"])
     assert rec["versions"]["numpy"] and rec["versions"]["pillow"]
-    assert rec["inputs"]["content_sha256"] and rec["inputs"]["style_sha256"]
+    assert rec["inputs"]["content_pixels_sha256"] and rec["inputs"]["style_pixels_sha256"]
+    assert rec["image"] == {"name": "out.png", "sha256": hashlib.sha256(a.read_bytes()).hexdigest()}
     for key, name in (("content", "rgba.png"), ("style", "palette.png")):
-        assert rec["paths"][key] == str(corpus / name)
-        assert rec["paths"][f"{key}_sha256"] == hashlib.sha256((corpus / name).read_bytes()).hexdigest()
+        assert rec["files"][key] == {"name": name, "sha256": hashlib.sha256((corpus / name).read_bytes()).hexdigest()}
 
 
 def test_api_same_seed_same_array_other_seed_differs(corpus):

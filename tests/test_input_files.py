@@ -97,7 +97,7 @@ def test_cli_records_the_hash_of_the_bytes_it_decoded(corpus, tmp_path, monkeypa
     out = tmp_path / "r.png"
     assert _main(["colorize", str(content), str(corpus / "style.png"), "-o", str(out), *TINY, *CPU]) == 0
     record = json.loads(out.with_suffix(".json").read_text())
-    assert record["paths"]["content_sha256"] == used != hashlib.sha256(content.read_bytes()).hexdigest()
+    assert record["files"]["content"]["sha256"] == used != hashlib.sha256(content.read_bytes()).hexdigest()
 
 
 def test_stdin_dash_in_process(corpus, tmp_path, monkeypatch, capsys):
@@ -108,8 +108,7 @@ def test_stdin_dash_in_process(corpus, tmp_path, monkeypatch, capsys):
     code = _main(["colorize", "-", str(corpus / "style.png"), "-o", str(out), *TINY, *CPU])
     assert code == 0, capsys.readouterr().err
     record = json.loads(out.with_suffix(".json").read_text())
-    assert record["paths"]["content"] == "-"
-    assert record["paths"]["content_sha256"] == hashlib.sha256(png).hexdigest()
+    assert record["files"]["content"] == {"name": "-", "sha256": hashlib.sha256(png).hexdigest()}
     assert np.asarray(Image.open(out)).shape[:2] == (27, 32)
 
 
@@ -124,6 +123,6 @@ def test_stdin_pipe_subprocess(corpus, tmp_path):
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     record = json.loads(out.with_suffix(".json").read_text())
-    assert record["paths"]["content_sha256"] == hashlib.sha256(png).hexdigest()
+    assert record["files"]["content"]["sha256"] == hashlib.sha256(png).hexdigest()
 
 

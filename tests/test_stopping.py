@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 
 import colorlib
+from colorlib import color, images
 from colorlib.errors import DivergenceError
 from reliability_corpus import CPU, ROOT, TINY, _cli, _main
 
@@ -47,32 +48,68 @@ def test_divergence_cli_exit_3_saves_image_and_json(corpus, tmp_path):
     assert np.asarray(Image.open(out)).mean() > 10  # the last finite image, not a black one
 
 
-def test_sigint_saves_image_so_far(corpus, tmp_path):
+@pytest.mark.parametrize("stop, preset, size", [(signal.SIGINT, "paper", 32), (signal.SIGTERM, "paper", 32),
+                                                (signal.SIGINT, "fast", 64), (signal.SIGTERM, "fast", 64)],
+                         ids=["SIGINT", "SIGTERM", "SIGINT-fast", "SIGTERM-fast"])
+def test_a_stop_saves_the_finished_image_so_far(stop, preset, size, corpus, tmp_path):
+    """Ctrl-C or `kill` (SIGTERM) mid-run: exit 130 with a line saying so, and saved — the snapshots too — is the
+    full-size image on the content's lightness that the JSON describes (also for 'fast', which optimises its
+    colour at half size)."""
     out = tmp_path / "long.png"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "colorlib", "colorize", "content.png", "style.png", "-o", str(out),
-                             "--size", "32", "--iterations", "100000", "--save-every", "1", "--device", "cpu",
-                             "--quiet"], cwd=corpus, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--preset", preset, "--size", str(size), "--iterations", "100000", "--save-every", "1",
+                             "--device", "cpu", "--precision", "fp32", "--quiet"], cwd=corpus, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 240
         while not (tmp_path / "long_2.png").exists():  # iterating for real: two snapshots written
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "the run never started iterating"
             time.sleep(0.1)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         _, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
-    print(f"[SIGINT] exit {proc.returncode}: {err.strip()}")
+    print(f"[{stop.name} {preset}] exit {proc.returncode}: {err.strip()}")
     assert proc.returncode == 130, err
-    assert "Traceback" not in err and "interrupted" in err
+    word = "interrupted" if stop == signal.SIGINT else "stopped by SIGTERM"
+    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith(f"{word}: the image so far is in")
     record = json.loads((tmp_path / "long.json").read_text())
     assert record["interrupted"] is True and record["iterations_run"] >= 2
-    assert len(record["history"]) == record["iterations_run"]
-    saved = np.asarray(Image.open(out))
-    assert saved.shape[:2] == (27, 32) and saved.std() > 0
+    assert len(record["history"]) == record["iterations_run"] and record["params"]["size"] == size
+    assert record["image"]["name"] == "long.png"
+    height, width = round(40 * size / 48), size  # the content is 48x40 px
+    gray = color.to_gray(images.resize(images.load(corpus / "content.png"), size))
+    for path in (out, tmp_path / "long_1.png", tmp_path / "long_2.png"):
+        saved = images.load(path)
+        assert saved.shape[:2] == (height, width) and saved.std() > 0, path.name
+        if preset == "fast":  # keep_luminance: the content's own lightness (8-bit rounding apart)
+            assert np.abs(color.lightness(saved) - color.lightness(gray)).mean() < 0.5, path.name
     assert not [f for f in os.listdir(tmp_path) if f.startswith(".tmp-")]
+
+
+def test_ctrl_c_while_starting_counts_even_when_started_with_sigint_ignored(corpus, tmp_path):
+    """`colorkit colorize … &` from a script starts with SIGINT ignored; a Ctrl-C (SIGINT) a second in, while torch
+    is still importing, stops it there: exit 130, 'interrupted', nothing written."""
+    out = tmp_path / "r.png"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "colorlib", "colorize", "content.png", "style.png", "-o", str(out),
+                             "--size", "32", "--iterations", "100000", "--device", "cpu", "--quiet"], cwd=corpus,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the SIGINT was lost: the run went on")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and err.strip().splitlines()[-1] == "interrupted", err
+    assert os.listdir(tmp_path) == []
 
 
 @pytest.mark.parametrize("error", [

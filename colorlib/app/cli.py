@@ -12,7 +12,7 @@ import threading
 import warnings
 
 from colorlib.errors import (EXIT_DIVERGED, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, ColorkitError, DivergenceError,
-                             Interrupted)
+                             Interrupted, one_line, stop_message)
 from colorlib.paper.config import INITS, LOSS_FORMS, OPTIMIZERS, PRECISIONS, PRESETS, Config
 
 
@@ -143,11 +143,33 @@ def _preset_in(argv) -> str:
 
 
 def config_from_args(args) -> Config:
+    """The preset's Config with the options given explicitly; ColorkitError for a combination of options that
+    cannot take effect (it would be silently ignored)."""
     fields = {k: v for k, v in vars(args).items() if k in Config.__dataclass_fields__ and k != "preset"}
     for key in ("content_layers", "style_layers"):
         if key in fields:
             fields[key] = tuple(s.strip() for s in fields[key].split(",") if s.strip())
-    return Config.from_preset(args.preset).replace(**fields)
+    base = Config.from_preset(args.preset)
+    weights = base.style_layer_weights
+    if "style_layers" in fields and weights is not None:  # a per-layer weight the CLI has no option for
+        if len(set(weights)) > 1:
+            raise ColorkitError(f"--style-layers: preset {args.preset} weighs its style layers differently "
+                                f"({', '.join(map(str, weights))}); the command line cannot give other weights")
+        fields["style_layer_weights"] = (weights[0],) * len(fields["style_layers"])
+    config = base.replace(**fields)
+    _refuse_what_cannot_take_effect(fields, config, args.preset)
+    return config
+
+
+def _refuse_what_cannot_take_effect(given: dict, config: Config, preset: str) -> None:
+    if PRESETS[preset].runner == "exemplar" and {"init", "init_image"} & set(given):
+        raise ColorkitError(f"--preset {preset} starts from the exemplar method's result; --init and --init-image "
+                            f"cannot change that")
+    if "init_image" in given and config.init != "image":
+        raise ColorkitError(f"--init-image is used only with --init image (the start is {config.init!r}); add "
+                            f"--init image")
+    if "momentum" in given and config.optimizer != "sgd":
+        raise ColorkitError(f"--momentum is used only with --optimizer sgd (the optimizer is {config.optimizer})")
 
 
 def cmd_colorize(args) -> int:
@@ -200,7 +222,7 @@ def main(argv=None) -> int:
     try:
         args = build_parser(argv).parse_args(argv)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(stop_message(), file=sys.stderr)
         return EXIT_INTERRUPTED
     return _guarded(COMMANDS[args.command], args)
 
@@ -210,17 +232,17 @@ def _guarded(command, args) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("default")
         saved_format = warnings.formatwarning  # catch_warnings does not restore it; main() may run in-process
-        warnings.formatwarning = lambda msg, cat, *a, **k: f"notice: {msg}\n"
+        warnings.formatwarning = lambda msg, cat, *a, **k: f"notice: {one_line(msg)}\n"
         try:
             return command(args)
         except ColorkitError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            print(f"error: {one_line(exc)}", file=sys.stderr)
             return EXIT_ERROR
         except MemoryError:
             print("error: out of memory; try a smaller --size", file=sys.stderr)
             return EXIT_ERROR
         except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
+            print(stop_message(), file=sys.stderr)
             return EXIT_INTERRUPTED
         finally:
             warnings.formatwarning = saved_format

@@ -3,39 +3,35 @@ filesystem allows, and no output (image, JSON or --save-every snapshot) that is 
 from __future__ import annotations
 
 import os
-import tempfile
 
-from colorlib import file_input, images, record
+from colorlib import atomic, file_input, images, record
 from colorlib.errors import ColorkitError
 
 
 def check_output(path: str, inputs, save_every: int = 0, iterations: int = 0) -> None:
-    """Fail before the run, not after it: a format Pillow cannot write, a folder that cannot be written, a
-    name too long for the filesystem (the image's, its JSON's or a snapshot's), a JSON name that is a folder,
-    or an output — image, JSON or --save-every snapshot — that is one of the inputs (which the result would
-    destroy; symlinks and hard links count: the comparison is by device and inode)."""
+    """Fail before the run, not after it: a format Pillow cannot write, a folder that cannot be written (or a
+    dangling symlink where a folder should be), a name too long for the filesystem (the image's, its JSON's or a
+    snapshot's), a JSON name that is a folder, a read-only file in the way, or an output — image, JSON or
+    --save-every snapshot — that is one of the inputs (`inputs`: every file the run reads, voters and --style-dir
+    candidates included; symlinks and hard links count: the comparison is by device and inode)."""
     images.writable_format(path)
     json_path = record.json_path(path)
     for target, what in ((path, "is a directory; give an image file name"),
                          (json_path, "is a directory, so the JSON beside the image cannot be written")):
         if os.path.isdir(target):
             raise ColorkitError(f"{target}: {what}")
-    inputs = [os.fspath(i) for i in inputs]
     shots = snapshots(path, save_every, iterations)
-    for source in inputs:
-        if file_input.is_stdin(source):
-            continue
-        for target in (path, json_path, *shots):
+    sources = [os.fspath(i) for i in inputs if not file_input.is_stdin(i)]
+    for target in (path, json_path, *shots):
+        what = "output" if target == path else f"output's {'JSON' if target == json_path else 'snapshot'}"
+        for source in sources:
             if same_file(source, target):
-                what = "output" if target == path else f"output's {'JSON' if target == json_path else 'snapshot'}"
                 raise ColorkitError(f"{path}: the {what} {target} would overwrite the input {source}; choose "
                                     f"another name")
-    folder = os.path.dirname(os.path.abspath(path))
-    existing = folder  # missing folders are created when the result is saved; probe the nearest that exists
-    while not os.path.exists(existing):
-        existing = os.path.dirname(existing)
-    if not os.path.isdir(existing):
-        raise ColorkitError(f"{path}: {existing} is a file, not a folder")
+        why = atomic.refusal(target)
+        if why:
+            raise ColorkitError(f"{path}: the {what} {target} {why}")
+    existing = _nearest_folder(path)
     name_max = _name_max(existing)
     longest = max((path, json_path, *shots[-1:]), key=lambda p: len(os.fsencode(os.path.abspath(p))))
     for part in os.path.abspath(longest).split(os.sep):
@@ -45,12 +41,21 @@ def check_output(path: str, inputs, save_every: int = 0, iterations: int = 0) ->
     if len(os.fsencode(os.path.abspath(longest))) >= _path_max(existing):
         raise ColorkitError(f"{path}: the path {longest} is longer than this system allows "
                             f"({_path_max(existing)} bytes)")
-    try:  # a real probe: os.access says yes to root even where writing fails (read-only mounts, /proc)
-        fd, probe = tempfile.mkstemp(prefix=".probe-", dir=existing)
-        os.close(fd)
-        os.remove(probe)
-    except OSError as exc:
-        raise ColorkitError(f"{path}: cannot write in folder {folder} ({exc.strerror or exc})") from None
+    atomic.check_writable(existing, path)
+
+
+def _nearest_folder(path: str) -> str:
+    """The output's folder, or the nearest one above it that exists (missing folders are made when the result is
+    saved); ColorkitError where a file or a dangling symlink stands in the way."""
+    existing = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(existing):
+        if os.path.islink(existing):
+            raise ColorkitError(f"{path}: {existing} is a dangling symlink (to {os.readlink(existing)}), not a "
+                                f"folder")
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ColorkitError(f"{path}: {existing} is a file, not a folder")
+    return existing
 
 
 def snapshots(path: str, save_every: int, iterations: int) -> list:

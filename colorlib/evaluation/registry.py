@@ -28,10 +28,14 @@ VOTERS = 4  # retrieved prints that vote beside the designated reference in 'bes
 
 def retrieved(content, candidates, k: int) -> list:
     """The k `candidates` (image paths) that colorlib.evaluation.retrieval ranks closest to the gray `content`, as
-    arrays. The caller leaves the content's own print out of `candidates`."""
+    arrays. The caller leaves the content's own print out of `candidates`; a copy of it under another name is left
+    out here (retrieval.is_own_original: by structure)."""
     if k <= 0 or not candidates:
         return []
-    return [images.load(path) for path, _ in retrieval.rank(content, list(candidates), device="cpu")[:k]]
+    usable = [path for path in candidates if not retrieval.is_own_original(content, images.load(path))]
+    if not usable:
+        return []
+    return [images.load(path) for path, _ in retrieval.rank(content, usable, device="cpu")[:k]]
 
 
 def _with_voters(fn, voters: int, doc: str):

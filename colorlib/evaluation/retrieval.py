@@ -24,6 +24,7 @@ pairs of the kit's pairs.csv.
 """
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
@@ -31,15 +32,53 @@ import torch
 
 from colorlib import color, images
 from colorlib.errors import ColorkitError
+from colorlib.file_input import read_bytes
+from colorlib.hashes import sha256_bytes
 from colorlib.hardware import resolve_device
 from colorlib.paper.vgg import extractor, last_layer, min_size
 
 LAYERS = ("relu3_1", "relu4_1")
 SIZE = 128
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
-_CACHE: dict = {}  # (abspath, mtime, bytes, size, layers, weights) -> raw descriptor (list of per-layer vectors)
+_CACHE: dict = {}  # (sha256 of the file's bytes, size, layers, weights) -> raw descriptor (per-layer vectors)
+# A candidate is the content's own colour original when their L* at SCENE_SIDE x SCENE_SIDE px correlate at least
+# OWN_ORIGINAL: structure, not pixels, so a gray made by another formula (Pillow's convert("L") differs from the
+# kit's by up to 30/255), a JPEG round trip or a resize still match. Measured on the 45 prints (each gray variant
+# against its own original and the best of the 44 others): own 0.965-1.000 (0.965: Pillow gray of a 64 px copy;
+# 0.991 and up at 192 px and more), best other 0.59-0.62. The threshold sits in the gap.
+SCENE_SIDE = 64
+OWN_ORIGINAL = 0.9
 
 
+def scene_correlation(a, b) -> float:
+    """Pearson correlation of the CIELAB L* of two images (paths or arrays) resized to SCENE_SIDE² px: 1 for the
+    same picture however it was grayscaled, compressed or resized; about 0.4-0.6 for two different prints."""
+    la, lb = (color.lightness(images.resize_to(images.as_array(x), SCENE_SIDE, SCENE_SIDE)).ravel() for x in (a, b))
+    la, lb = la - la.mean(), lb - lb.mean()
+    denominator = float(np.linalg.norm(la) * np.linalg.norm(lb))
+    return float(la @ lb / denominator) if denominator > 0 else 0.0
+
+
+def same_aspect(a_shape, b_shape) -> bool:
+    """Whether two image shapes have one aspect ratio, up to 2 % and a pixel of rounding on either side (what a
+    resize keeps)."""
+    (ha, wa), (hb, wb) = a_shape[:2], b_shape[:2]
+    tolerance = 0.02 + 1 / min(ha, wa) + 1 / min(hb, wb)
+    return abs(math.log((ha / wa) / (hb / wb))) <= tolerance
+
+
+def own_original_score(content, candidate) -> float | None:
+    """scene_correlation of `candidate` with `content` when the two have the same aspect ratio (same_aspect),
+    else None: a picture of another shape is not the content's original."""
+    content, candidate = images.as_array(content), images.as_array(candidate)
+    return scene_correlation(content, candidate) if same_aspect(content.shape, candidate.shape) else None
+
+
+def is_own_original(content, candidate) -> bool:
+    """Whether `candidate` is `content`'s own colour original (or the content itself): the same aspect ratio and
+    a scene_correlation of at least OWN_ORIGINAL."""
+    score = own_original_score(content, candidate)
+    return score is not None and score >= OWN_ORIGINAL
 
 
 def describe(image, *, size: int = SIZE, layers: tuple = LAYERS, weights: str = "caffe", device="cpu") -> list:
@@ -61,19 +100,18 @@ def describe(image, *, size: int = SIZE, layers: tuple = LAYERS, weights: str = 
 
 
 def candidate_descriptor(path, **kw) -> list:
-    """describe() of an image file, cached in memory by path, modification time, size and settings."""
+    """describe() of an image file, cached in memory by the sha256 of the file's bytes (read anew each time:
+    never by path or modification time) and the settings."""
     path = os.path.abspath(os.fspath(path))
+    if not os.path.exists(path):
+        raise ColorkitError(f"{path}: candidate file not found")
     try:
-        st = os.stat(path)
-    except OSError:
-        raise ColorkitError(f"{path}: candidate file not found") from None
-    key = (path, st.st_mtime_ns, st.st_size, kw.get("size", SIZE), tuple(kw.get("layers", LAYERS)),
-           kw.get("weights", "caffe"))
-    if key not in _CACHE:
-        try:
-            _CACHE[key] = describe(images.load(path), **kw)
-        except ColorkitError as exc:  # a candidate that cannot be ranked is named, in one line
-            raise ColorkitError(f"{path}: {exc}") if not str(exc).startswith(path) else exc from None
+        data = read_bytes(path)
+        key = (sha256_bytes(data), kw.get("size", SIZE), tuple(kw.get("layers", LAYERS)), kw.get("weights", "caffe"))
+        if key not in _CACHE:
+            _CACHE[key] = describe(images.decode(data, path), **kw)
+    except ColorkitError as exc:  # a candidate that cannot be ranked is named, in one line
+        raise ColorkitError(f"{path}: {exc}") if not str(exc).startswith(path) else exc from None
     return _CACHE[key]
 
 

@@ -128,7 +128,7 @@ def colorize(content, style, config: Config | None = None, on_step=None, init_im
     run = dict(device=str(device), precision=precision, precision_reason=precision_reason, seed=config.seed,
                lbfgs_form=resolve_form(config.lbfgs_form, device) if config.optimizer == "lbfgs" else None,
                **run_environment(), style_weight_at_reference=config.style_weight, style_weight_used=beta0,
-               inputs={"content_sha256": sha256_of(gray), "style_sha256": sha256_of(style_img)},
+               inputs={"content_pixels_sha256": sha256_of(gray), "style_pixels_sha256": sha256_of(style_img)},
                interrupted=False, stopped_early=False, stop_reason=None, diverged=None)
     trace = Trace()
 

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from colorlib.errors import ColorkitError, first_line
+from colorlib.file_input import require_file
 
 _BLOCKS = (2, 2, 4, 4, 4)  # convolutions per block in VGG-19
 
@@ -48,10 +49,7 @@ def bundled_weights_path() -> str:
 
 def _load(path: str) -> dict:
     """torch.load with weights_only=True: tensors and plain containers only, never pickled code."""
-    if os.path.isdir(path):
-        raise ColorkitError(f"{path}: is a directory, not a weights file")
-    if not os.path.isfile(path):
-        raise ColorkitError(f"{path}: weights file not found")
+    require_file(path, "weights file")  # '<path>: weights file not found', '... is a device, not a weights file'
     if os.path.getsize(path) == 0:
         raise ColorkitError(f"{path}: empty weights file")
     try:
