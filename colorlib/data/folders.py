@@ -16,11 +16,19 @@ CACHE_NAME = "colorkit"  # pooch.os_cache(CACHE_NAME) is the default download fo
 SHARED_SUBDIR = os.path.join("shared", "data", "ukiyoe")
 
 
+def data_env() -> str | None:
+    """$COLORKIT_DATA (None when unset); ColorkitError when it names something that is not a folder."""
+    value = os.environ.get(DATA_ENV)
+    if value and os.path.exists(os.path.expanduser(value)) and not os.path.isdir(os.path.expanduser(value)):
+        raise ColorkitError(f"{DATA_ENV}={value}: not a folder; point it at a folder of prints")
+    return value or None
+
+
 def download_folder() -> str:
     """Where downloads go: $COLORKIT_DATA if set, else pooch's OS cache folder for colorkit."""
     import pooch
 
-    return os.path.abspath(os.path.expanduser(os.environ.get(DATA_ENV) or str(pooch.os_cache(CACHE_NAME))))
+    return os.path.abspath(os.path.expanduser(data_env() or str(pooch.os_cache(CACHE_NAME))))
 
 
 def checkout_shared() -> str | None:
@@ -35,7 +43,7 @@ def search_folders(folder: str | None = None) -> list[str]:
     """Where files are looked for, in order (absolute paths; folders that do not exist are included)."""
     import pooch
 
-    folders = [folder, os.environ.get(DATA_ENV), download_folder(), str(pooch.os_cache(CACHE_NAME)),
+    folders = [folder, data_env(), download_folder(), str(pooch.os_cache(CACHE_NAME)),
                os.path.join(os.pardir, SHARED_SUBDIR), checkout_shared()]
     return list(dict.fromkeys(os.path.abspath(os.path.expanduser(os.fspath(f))) for f in folders if f))
 

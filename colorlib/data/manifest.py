@@ -6,6 +6,7 @@ import csv
 import functools
 import io
 import os
+import re
 from importlib import resources
 
 from colorlib.errors import ColorkitError
@@ -30,20 +31,42 @@ def manifest() -> dict:
     return _manifest(os.environ.get(MANIFEST_ENV) or "")
 
 
-@functools.lru_cache(maxsize=8)
 def _manifest(override: str) -> dict:
-    if override:
-        try:
-            with open(override, encoding="utf-8") as fh:
-                text = fh.read()
-        except OSError as exc:
-            raise ColorkitError(f"{MANIFEST_ENV}={override}: cannot read ({exc.strerror or exc})") from None
-    else:
-        text = resource_text("manifest.csv")
-    rows = list(csv.DictReader(io.StringIO(text, newline="")))
-    lacking = [c for c in MANIFEST_COLUMNS if rows and c not in rows[0]]
+    if not override:
+        return _parse(resource_text("manifest.csv"), "manifest.csv")
+    try:
+        with open(override, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise ColorkitError(f"{MANIFEST_ENV}={override}: cannot read ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ColorkitError(f"{MANIFEST_ENV}={override}: not a text CSV (not UTF-8)") from None
+    return _parse(text, f"{MANIFEST_ENV}={override}")
+
+
+@functools.lru_cache(maxsize=8)
+def _parse(text: str, where: str) -> dict:
+    """The rows of a manifest's text (cached by the text itself), each checked: a file name, 64 hex digits of
+    sha256; ColorkitError naming `where` and the row otherwise."""
+    if "\x00" in text:
+        raise ColorkitError(f"{where}: not a text CSV (it holds NUL bytes)")
+    try:
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise ColorkitError(f"{where}: not a CSV ({exc})") from None
+    if not rows:
+        raise ColorkitError(f"{where}: no prints (a header without rows)")
+    lacking = [c for c in MANIFEST_COLUMNS if c not in rows[0]]
     if lacking:
-        raise ColorkitError(f"{override or 'manifest.csv'}: no column {', '.join(lacking)}")
+        raise ColorkitError(f"{where}: no column {', '.join(lacking)}")
+    for number, row in enumerate(rows, start=2):  # the header is line 1
+        name, digest = (row.get("file") or "").strip(), (row.get("sha256") or "").strip().lower()
+        if not name:
+            raise ColorkitError(f"{where}: row {number}: no file name")
+        if not re.fullmatch(r"[0-9a-f]{64}", digest):
+            raise ColorkitError(f"{where}: row {number} ({name}): sha256 {row.get('sha256')!r} is not 64 hex digits")
     return {row["file"]: row for row in rows}
 
 

@@ -21,6 +21,7 @@ from colorlib import color, data, images, tables
 from colorlib.atomic import atomic_write
 from colorlib.errors import ColorkitError, DivergenceError
 from colorlib.evaluation import metrics, registry
+from colorlib.hashes import sha256_file
 from colorlib.record import versions, write_json
 from colorlib.speedups import cache
 
@@ -75,7 +76,7 @@ def run_method(name: str, pair: dict, *, size: int, iterations: int, seed: int, 
         if method is None and name not in registry.OPTIMISING:  # those go through the run cache themselves
             parts = dict(method=name, content=pair["content"], style=pair["style"], size=size, seed=seed,
                          iterations=iterations, device=str(device),
-                         candidates=[_file_stamp(p) for p in extra.get("candidates", ())])
+                         candidates=[candidate_key(p) for p in extra.get("candidates", ())])
             img = cache.cached_array(parts, compute)[0]
         else:
             img = compute()
@@ -86,10 +87,10 @@ def run_method(name: str, pair: dict, *, size: int, iterations: int, seed: int, 
     return np.asarray(img, np.float32), status, time.perf_counter() - t0
 
 
-def _file_stamp(path: str) -> tuple:
-    """What identifies a candidate file's content for the cache without reading it: path, size, mtime."""
-    st = os.stat(path)
-    return path, st.st_size, st.st_mtime_ns
+def candidate_key(path: str) -> tuple:
+    """What identifies a candidate file for the cache: its name and the sha256 of its bytes (read each time:
+    never its path, size or modification time)."""
+    return os.path.basename(path), sha256_file(path)
 
 
 def candidates_for(pair: dict) -> list[str]:
