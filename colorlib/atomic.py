@@ -84,6 +84,21 @@ def check_writable(folder, shown) -> None:
     _discard(probe)
 
 
+def nearest_folder(path, shown=None) -> str:
+    """The folder `path` goes into, or the nearest one above it that exists (missing folders are made when a file
+    is written); ColorkitError where a file or a dangling symlink stands in the way."""
+    shown = shown or os.fspath(path)
+    existing = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(existing):
+        if os.path.islink(existing):
+            raise ColorkitError(f"{shown}: {existing} is a dangling symlink (to {os.readlink(existing)}), not a "
+                                f"folder")
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ColorkitError(f"{shown}: {existing} is a file, not a folder")
+    return existing
+
+
 @contextlib.contextmanager
 def atomic_write(path, mode: str = "w", **kwargs):
     """Open a temp file beside `path`; on success it replaces `path`, on any error it is removed."""

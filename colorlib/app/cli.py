@@ -229,10 +229,17 @@ def main(argv=None) -> int:
 
 def _guarded(command, args) -> int:
     """Run a command: its expected failures become one line and an exit status, warnings become notices."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("default")
-        saved_format = warnings.formatwarning  # catch_warnings does not restore it; main() may run in-process
-        warnings.formatwarning = lambda msg, cat, *a, **k: f"notice: {one_line(msg)}\n"
+    shown = set()
+
+    def notice(message, *args, **kwargs):  # one line each, and once: an input read twice warns twice
+        line = f"notice: {one_line(message)}"
+        if line not in shown:
+            shown.add(line)
+            print(line, file=sys.stderr)
+
+    with warnings.catch_warnings():  # restores the filters and showwarning afterwards (main() may run in-process)
+        warnings.simplefilter("always")
+        warnings.showwarning = notice
         try:
             return command(args)
         except ColorkitError as exc:
@@ -244,8 +251,6 @@ def _guarded(command, args) -> int:
         except KeyboardInterrupt:
             print(stop_message(), file=sys.stderr)
             return EXIT_INTERRUPTED
-        finally:
-            warnings.formatwarning = saved_format
 
 
 __all__ = ["main", "build_parser", "config_from_args", "EXIT_OK", "EXIT_ERROR", "EXIT_DIVERGED",

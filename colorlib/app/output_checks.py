@@ -31,7 +31,7 @@ def check_output(path: str, inputs, save_every: int = 0, iterations: int = 0) ->
         why = atomic.refusal(target)
         if why:
             raise ColorkitError(f"{path}: the {what} {target} {why}")
-    existing = _nearest_folder(path)
+    existing = atomic.nearest_folder(path)
     name_max = _name_max(existing)
     longest = max((path, json_path, *shots[-1:]), key=lambda p: len(os.fsencode(os.path.abspath(p))))
     for part in os.path.abspath(longest).split(os.sep):
@@ -42,20 +42,6 @@ def check_output(path: str, inputs, save_every: int = 0, iterations: int = 0) ->
         raise ColorkitError(f"{path}: the path {longest} is longer than this system allows "
                             f"({_path_max(existing)} bytes)")
     atomic.check_writable(existing, path)
-
-
-def _nearest_folder(path: str) -> str:
-    """The output's folder, or the nearest one above it that exists (missing folders are made when the result is
-    saved); ColorkitError where a file or a dangling symlink stands in the way."""
-    existing = os.path.dirname(os.path.abspath(path))
-    while not os.path.exists(existing):
-        if os.path.islink(existing):
-            raise ColorkitError(f"{path}: {existing} is a dangling symlink (to {os.readlink(existing)}), not a "
-                                f"folder")
-        existing = os.path.dirname(existing)
-    if not os.path.isdir(existing):
-        raise ColorkitError(f"{path}: {existing} is a file, not a folder")
-    return existing
 
 
 def snapshots(path: str, save_every: int, iterations: int) -> list:

@@ -13,7 +13,7 @@ import torch
 from colorlib import color, images
 from colorlib.errors import ColorkitError, DivergenceError, Interrupted
 from colorlib.hardware import resolve_device, resolve_precision, run_environment
-from colorlib.paper.config import Config
+from colorlib.paper.config import Config, as_config
 from colorlib.paper.lbfgs import resolve_form
 from colorlib.paper.objective import Objective
 from colorlib.paper.optimize import NonFinite, Trace, initial_image, optimize
@@ -106,11 +106,14 @@ def colorize(content, style, config: Config | None = None, on_step=None, init_im
     history row; returning False stops the run cleanly. Raises ColorkitError on bad input, DivergenceError (with
     .result) on NaN/Inf, Interrupted (with .result) on Ctrl-C.
     """
+    config = as_config(config)
     if init_image is not None:  # a start given here is recorded as the config's init image (unless it names one)
-        named = config is not None and config.init == "image" and config.init_image
+        named = config.init == "image" and config.init_image
         label = os.fspath(init_image) if isinstance(init_image, (str, os.PathLike)) else "(array given to colorize)"
         overrides = {"init": "image", **({} if named else {"init_image": label}), **overrides}
-    config = (config or Config()).replace(**overrides)
+    config = config.replace(**overrides)
+    if on_step is not None and not callable(on_step):
+        raise ColorkitError(f"on_step must be a function of the step's state, not {type(on_step).__name__}")
     device = resolve_device(config.device)
     precision, precision_reason = resolve_precision(config.precision, device)
     gray, _, style_img = prepare(content, style, config)

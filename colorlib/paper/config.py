@@ -138,6 +138,17 @@ class Config:
         return self
 
 
+def as_config(config) -> Config:
+    """`config` itself when it is a Config, the defaults for None; a one-line ColorkitError for anything else (a
+    dict, a preset's name)."""
+    if config is None:
+        return Config()
+    if not isinstance(config, Config):
+        raise ColorkitError(f"config must be a Config, not {type(config).__name__} ({config!r:.60}); build one with "
+                            f"Config(field=value, ...) or Config.from_preset(name, **fields)")
+    return config
+
+
 @dataclass(frozen=True)
 class Preset:
     """A named starting point, as plain data: the Config fields that differ from the defaults, a one-line

@@ -30,7 +30,7 @@ from colorlib.errors import ColorkitError
 from colorlib.hardware import resolve_device, resolve_precision
 from colorlib.hashes import sha256_array, sha256_file
 from colorlib.paper.colorize import Result, colorize
-from colorlib.paper.config import Config
+from colorlib.paper.config import Config, as_config
 from colorlib.record import json_text, versions
 
 CACHE_ENV, OFF_ENV = "COLORKIT_CACHE", "COLORKIT_NO_CACHE"
@@ -109,6 +109,7 @@ def colorize_cached(content, style, config: Config, init_image=None, on_step=Non
     key_extra: what else decides the numbers besides the inputs and `config` (how the caller runs it, e.g. a
     stage of a schedule), part of the key. on_step goes to colorize() on a miss; one that changes the result
     (stops it early) must be described in key_extra."""
+    config = as_config(config)
     if not enabled():
         return colorize(content, style, config, on_step=on_step, init_image=init_image)
     key = run_key(content, style, config, init_image, key_extra)
