@@ -79,10 +79,10 @@ METHODS: dict = {
                       "(the collection without the content's own print) that retrieval ranks closest vote; VGG + "
                       "luminance matching, local linear fit, partial chroma matching."),
     "best-1ref": _exemplar("The exemplar method (preset 'best') with the designated reference alone.", voters=0),
-    "best-luminance": _exemplar("'best' without the luminance term of the matching (lum_weight=0).", lum_weight=0.0),
-    "best-chroma-match": _exemplar("'best' without chroma matching (chroma_match=0).", chroma_match=0.0),
-    "best-local-linear": _exemplar("'best' without the local linear fit: the matched a*b* bilinearly upsampled.",
-                                   local_linear=False),
+    "best-no-luminance": _exemplar("'best' without the luminance term of the matching (lum_weight=0).", lum_weight=0.0),
+    "best-no-chroma-match": _exemplar("'best' without chroma matching (chroma_match=0).", chroma_match=0.0),
+    "best-no-local-linear": _exemplar("'best' without the local linear fit: the matched a*b* bilinearly upsampled.",
+                                      local_linear=False),
     "best+paper": exemplar_then_paper,
 }
 OPTIMISING = ("paper", "neural-style", "paper-preReLU", "best+paper")  # methods whose cost grows with iterations
