@@ -41,22 +41,33 @@ LAYERS = ("relu3_1", "relu4_1")
 SIZE = 128
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 _CACHE: dict = {}  # (sha256 of the file's bytes, size, layers, weights) -> raw descriptor (per-layer vectors)
-# A candidate is the content's own colour original when their L* at SCENE_SIDE x SCENE_SIDE px correlate at least
-# OWN_ORIGINAL: structure, not pixels, so a gray made by another formula (Pillow's convert("L") differs from the
-# kit's by up to 30/255), a JPEG round trip or a resize still match. Measured on the 45 prints (each gray variant
-# against its own original and the best of the 44 others): own 0.965-1.000 (0.965: Pillow gray of a 64 px copy;
-# 0.991 and up at 192 px and more), best other 0.59-0.62. The threshold sits in the gap.
+# A candidate is the content's own colour original when the detail of their L* at SCENE_SIDE x SCENE_SIDE px
+# (L* minus its Gaussian blur of DETAIL_SIGMA px) correlates at least OWN_ORIGINAL: structure, not pixels, so a gray
+# made by another formula (Pillow's convert("L") differs from the kit's by up to 30/255), a JPEG round trip or a
+# resize still match, while two pictures that share only a smooth layout (a sky above, a shore below) do not.
+# Measured on the 45 prints (/tmp script, each gray variant against its own original and the best of the 44
+# others; variants: the kit's gray, Pillow's, Pillow's + JPEG, resized, the mean of R, G and B, Pillow's of a 64
+# px copy): own 0.88-1.00 (0.88 only for the 64 px copy, 0.98 and up from 96 px), best other 0.43-0.46.
 SCENE_SIDE = 64
-OWN_ORIGINAL = 0.9
+DETAIL_SIGMA = 2.0
+OWN_ORIGINAL = 0.75
+
+
+def _detail(image) -> np.ndarray:
+    """L* at SCENE_SIDE² px minus its Gaussian blur: the picture's own detail, without its smooth layout."""
+    from scipy import ndimage
+
+    lightness = color.lightness(images.resize_to(images.as_array(image), SCENE_SIDE, SCENE_SIDE)).astype(np.float64)
+    return (lightness - ndimage.gaussian_filter(lightness, DETAIL_SIGMA)).ravel()
 
 
 def scene_correlation(a, b) -> float:
-    """Pearson correlation of the CIELAB L* of two images (paths or arrays) resized to SCENE_SIDE² px: 1 for the
-    same picture however it was grayscaled, compressed or resized; about 0.4-0.6 for two different prints."""
-    la, lb = (color.lightness(images.resize_to(images.as_array(x), SCENE_SIDE, SCENE_SIDE)).ravel() for x in (a, b))
-    la, lb = la - la.mean(), lb - lb.mean()
-    denominator = float(np.linalg.norm(la) * np.linalg.norm(lb))
-    return float(la @ lb / denominator) if denominator > 0 else 0.0
+    """Pearson correlation of the detail of two images' CIELAB L* (paths or arrays, at SCENE_SIDE² px): about 1
+    for the same picture however it was grayscaled, compressed or resized; under 0.5 for two different prints."""
+    da, db = _detail(a), _detail(b)
+    da, db = da - da.mean(), db - db.mean()
+    denominator = float(np.linalg.norm(da) * np.linalg.norm(db))
+    return float(da @ db / denominator) if denominator > 0 else 0.0
 
 
 def same_aspect(a_shape, b_shape) -> bool:
