@@ -1,7 +1,6 @@
 """The kit writes, renames and deletes only paths it created in this run (temporaries with an unguessable name it
 recorded, its own lock), and never an input of the run nor a read-only file (colorlib/atomic.py, the one place)."""
 import os
-import threading
 import time
 
 import numpy as np
@@ -36,24 +35,6 @@ def test_a_lock_it_did_not_create_is_never_removed(tmp_path):
     lock.write_bytes(b"someone else's")
     results.save(_fake_result(2), tmp_path / "r.png")
     assert lock.read_bytes() == b"someone else's" and _pair(tmp_path / "r.png") == (2, 2)
-
-
-def test_its_own_lock_is_removed_and_concurrent_writers_still_take_turns(tmp_path):
-    out = tmp_path / "r.png"
-    for attempt in range(6):
-        barrier = threading.Barrier(3)
-
-        def write(seed):
-            barrier.wait()
-            results.save(_fake_result(seed), out)
-
-        threads = [threading.Thread(target=write, args=(s,)) for s in (1, 2, 3)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert _pair(out)[0] == _pair(out)[1], attempt
-    assert _leftovers(tmp_path) == []  # its own temporaries and lock are gone
 
 
 @pytest.mark.parametrize("target", ["image", "json"])
