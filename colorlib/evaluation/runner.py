@@ -196,6 +196,9 @@ def summarize(rows: list[dict]) -> list[dict]:
     return sorted(out, key=lambda r: (math.isnan(r["delta_e2000"]), r["delta_e2000"]))
 
 
+summarise = summarize  # the old spelling, for notebooks/04_evaluation.ipynb until it calls summarize: then delete
+
+
 def slug(name: str) -> str:
     """A file-name-safe version of a pair or method name."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name.replace("<-", "_from_"))
