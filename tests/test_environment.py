@@ -2,6 +2,7 @@
 one allocates nothing (COLORKIT_MAX_PIXELS, COLORKIT_MANIFEST, COLORKIT_DATA, COLORKIT_CACHE, COLORKIT_NO_CACHE)."""
 import csv
 import io
+import os
 import resource
 
 import numpy as np
@@ -96,3 +97,20 @@ def test_a_folder_variable_naming_a_file_is_one_line(variable, tmp_path, monkeyp
     monkeypatch.setenv(variable, str(path))
     with pytest.raises(ColorkitError, match=f"{variable}=.*a_file.*not a folder"):
         data.search_folders() if variable == "COLORKIT_DATA" else cache.cache_dir()
+
+
+@pytest.mark.parametrize("argv", [["data", "list"], ["sweep", "SPEC"], ["figures", "--only", "99"],
+                                  ["colorize", "CONTENT", "STYLE", "-o", "OUT"]], ids=lambda a: a[0])
+def test_every_command_checks_the_environment_before_any_work(argv, corpus, tmp_path, monkeypatch, capsys):
+    from colorlib.app import cli
+
+    monkeypatch.setenv(cache.OFF_ENV, "sometimes")
+    spec = tmp_path / "s.yaml"
+    spec.write_text(f"pairs: [{{content: {corpus / 'content.png'}, style: {corpus / 'style.png'}}}]\n")
+    argv = [str({"SPEC": spec, "CONTENT": corpus / "content.png", "STYLE": corpus / "style.png",
+                 "OUT": tmp_path / "r.png"}.get(a, a)) for a in argv]
+    capsys.readouterr()
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: COLORKIT_NO_CACHE='sometimes'"), err
+    assert sorted(os.listdir(tmp_path)) == ["s.yaml"]

@@ -187,3 +187,20 @@ def test_sweep_run_ids_key_the_files_a_config_names_by_their_bytes(field, tmp_pa
     copy = tmp_path / ("copy.png" if field == "init_image" else "copy.pth")
     copy.write_bytes(b"other")  # the same bytes under another name: the same run
     assert plan({**spec, "config": {**config, field: str(copy)}})[0][0]["run_id"] == plan(spec)[0][0]["run_id"]
+
+
+def test_an_entry_whose_header_claims_a_huge_array_is_a_miss_without_allocating_it(motorcycle, fresh_cache):
+    cfg = Config(init="content", **CFG)
+    first = cache.colorize_cached(motorcycle["content"], motorcycle["style"], cfg)
+    (npy,) = _entries(fresh_cache, ".npy")
+    data = open(npy, "rb").read()
+    header_end = data.index(b"\n") + 1
+    header = data[:header_end].decode("latin1")
+    start, end = header.index("'shape': (") + len("'shape': ("), header.index(")", header.index("'shape': ("))
+    huge = header[:start] + "100000, 100000, 100000" + header[end:]
+    huge = huge[:-1].ljust(len(header) - 1) + "\n" if len(huge) <= len(header) else huge
+    with open(npy, "wb") as fh:
+        fh.write(huge.encode("latin1") + data[header_end:])
+    with pytest.warns(UserWarning, match="run cache.*header says"):
+        again = cache.colorize_cached(motorcycle["content"], motorcycle["style"], cfg)
+    assert again.run["cache"] == "miss" and np.array_equal(again.image, first.image)

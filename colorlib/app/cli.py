@@ -241,6 +241,9 @@ def _guarded(command, args) -> int:
         warnings.simplefilter("always")
         warnings.showwarning = notice
         try:
+            from colorlib.app.environment import check_environment
+
+            check_environment()
             return command(args)
         except ColorkitError as exc:
             print(f"error: {one_line(exc)}", file=sys.stderr)

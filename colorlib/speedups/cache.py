@@ -178,9 +178,11 @@ def _read_entry(stem: str, key: str):
             record = json.load(fh)
         problem = _record_problem(record, run=not key.startswith("out-"))
         if problem is None:
+            problem = _header_problem(stem + ".npy", record["image"])
+        if problem is None:
             image = np.load(stem + ".npy", allow_pickle=False)
             problem = _array_problem(image, record["image"])
-    except (OSError, ValueError, EOFError) as exc:  # unreadable, not JSON, not an .npy file
+    except (OSError, ValueError, EOFError, MemoryError) as exc:  # unreadable, not JSON, not an .npy file
         problem = f"unreadable ({type(exc).__name__})"
     if problem is not None:
         warnings.warn(f"run cache: entry {key} is bad ({problem}); recomputed and replaced", stacklevel=3)
@@ -200,6 +202,18 @@ def _record_problem(record, run: bool) -> str | None:
         return "record names no checksum"
     if run and not all(isinstance(row, dict) for row in record["history"]):
         return "record's history rows are not mappings"
+    return None
+
+
+def _header_problem(path: str, described: dict) -> str | None:
+    """What is wrong with the .npy header, read before the data: a header claiming another shape or dtype (flipped
+    bytes there could ask for terabytes)."""
+    with open(path, "rb") as fh:
+        version = np.lib.format.read_magic(fh)
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read(fh)
+    if list(shape) != described["shape"] or dtype != np.float32 or fortran:
+        return f"array header says {tuple(shape)} {dtype}, not {tuple(described['shape'])} float32"
     return None
 
 
