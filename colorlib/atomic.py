@@ -1,42 +1,119 @@
-"""Atomic file writes: temporary files in the target folder, renamed into place only when complete.
+"""Every file the kit writes goes through here, under one rule.
+
+The rule: the kit writes, renames and deletes only paths it created in this run — temporaries with an
+unguessable name (`.tmp-` + 24 random hex digits) recorded when they are made, and its own folder lock, made by
+this run (colorlib/folder_lock.py) — and it replaces an existing file only when that file is neither read-only
+nor an input of the run (run_inputs: the content, the style, every voter, the init image, the weights; compared
+by device and inode, so symlinks and hard links count). A `.tmp-*` file or a `.colorkit-write.lock` it did not
+make is left alone, however old: a run killed by SIGKILL may leave its temporaries behind; a person removes them.
 
 atomic_write: one file. write_together: several files (an image and the JSON that describes it) as one unit,
-under a lock so that concurrent writers of the same folder never interleave. Temporaries are named
-`.tmp-<pid>-…`; ones that a killed run left are removed by the next writer in that folder."""
+under a lock so that concurrent writers of the same folder never interleave."""
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import os
-import re
+import secrets
 import shutil
-import tempfile
-import time
+import stat
+import threading
 
 from colorlib.errors import ColorkitError
+from colorlib.folder_lock import folder_lock
 
 TMP_PREFIX = ".tmp-"
-LOCK_NAME = ".colorkit-write.lock"
-STALE_SECONDS = 3600  # a temporary file this old was left by a killed run, whoever wrote it
-DEAD_WRITER_SECONDS = 60  # ... or this old when the process named in it is gone (younger: maybe another host's)
-_NO_LOCKS = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL}  # filesystems without flock
+_CREATED: set = set()  # absolute paths of the temporaries this process made and has not yet removed or renamed
+_INPUTS: dict = {}  # (device, inode) -> how many runs going on have that file as an input
+_STATE = threading.Lock()
+
+
+@contextlib.contextmanager
+def run_inputs(paths):
+    """Within the block no write of the kit replaces any of `paths` (regular files; others are skipped), under any
+    name: the comparison is by device and inode after following symlinks."""
+    keys = []
+    for path in paths:
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            st = os.stat(path)
+            if stat.S_ISREG(st.st_mode):
+                keys.append((st.st_dev, st.st_ino))
+    with _STATE:
+        for key in keys:
+            _INPUTS[key] = _INPUTS.get(key, 0) + 1
+    try:
+        yield
+    finally:
+        with _STATE:
+            for key in keys:
+                _INPUTS[key] -= 1
+                if not _INPUTS[key]:
+                    del _INPUTS[key]
+
+
+def refusal(path) -> str | None:
+    """Why the kit may not replace `path` (None when it may): it is a folder, an input of a run going on, or a
+    read-only file. Symlinks are followed: a link to an input is that input."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        return "is a directory"
+    with _STATE:
+        if (st.st_dev, st.st_ino) in _INPUTS:
+            return "is an input of this run"
+    if stat.S_ISREG(st.st_mode) and (not st.st_mode & 0o222 or not os.access(path, os.W_OK)):
+        return "is read-only; the kit never replaces a read-only file (make it writable, or choose another name)"
+    return None
+
+
+def check_target(path, shown=None) -> None:
+    """ColorkitError (naming `shown`, default the path) if the kit may not replace `path` (see refusal)."""
+    why = refusal(path)
+    if why:
+        raise ColorkitError(f"{shown or os.fspath(path)}: cannot write ({why}); no file was changed")
+
+
+def check_writable(folder, shown) -> None:
+    """Fail now if no file can be created in `folder` (an existing folder): a real probe, since os.access says yes
+    to root even where writing fails (read-only mounts, /proc). The probe is a temporary of ours, removed."""
+    try:
+        probe = _temp_beside(os.path.join(os.fspath(folder), "probe"), raise_os_error=True)
+    except OSError as exc:
+        raise ColorkitError(f"{shown}: cannot write in folder {folder} ({exc.strerror or exc})") from None
+    _discard(probe)
+
+
+def nearest_folder(path, shown=None) -> str:
+    """The folder `path` goes into, or the nearest one above it that exists (missing folders are made when a file
+    is written); ColorkitError where a file or a dangling symlink stands in the way."""
+    shown = shown or os.fspath(path)
+    existing = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(existing):
+        if os.path.islink(existing):
+            raise ColorkitError(f"{shown}: {existing} is a dangling symlink (to {os.readlink(existing)}), not a "
+                                f"folder")
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ColorkitError(f"{shown}: {existing} is a file, not a folder")
+    return existing
 
 
 @contextlib.contextmanager
 def atomic_write(path, mode: str = "w", **kwargs):
     """Open a temp file beside `path`; on success it replaces `path`, on any error it is removed."""
     path = os.fspath(path)
+    check_target(path)
     tmp = _temp_beside(path)
     try:
         with open(tmp, mode, **kwargs) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        check_target(path)  # still replaceable after the write (an input or a read-only file meanwhile)
+        _rename_into_place(tmp, path)
     except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
+        _discard(tmp)
         if isinstance(exc, OSError):  # disk full, target is a folder, ...: one line naming the file
             raise ColorkitError(f"{path}: cannot write ({exc.strerror or exc}); any previous file is unchanged") \
                 from None
@@ -57,7 +134,7 @@ def write_together(files: dict) -> None:
     payloads = list(files.values())
     name = dict(zip(paths, shown))
     for path in paths:
-        _check_target(path, name[path])
+        check_target(path, name[path])
     folders = sorted({os.path.dirname(p) for p in paths})
     try:
         for folder in folders:
@@ -67,18 +144,18 @@ def write_together(files: dict) -> None:
                             f"written") from None
     with contextlib.ExitStack() as locks:
         for folder in folders:  # in sorted order: two writers never wait for each other's second lock
-            locks.enter_context(_folder_lock(folder, shown[0]))
+            locks.enter_context(folder_lock(folder, shown[0]))
         _replace_together(paths, payloads, name)
 
 
 def _replace_together(paths: list, payloads: list, name: dict) -> None:
+    for path in paths:  # made a folder, read-only or an input while we waited for the lock
+        check_target(path, name[path])
     temps, backups, done = {}, {}, []
     current = paths[0]
     try:
         for path, payload in zip(paths, payloads):
             current = path
-            if os.path.isdir(path):  # made a folder while we waited for the lock
-                raise IsADirectoryError(errno.EISDIR, "is a directory")
             temps[path] = _temp_beside(path, raise_os_error=True)
             with open(temps[path], "wb") as fh:
                 fh.write(payload)
@@ -88,16 +165,15 @@ def _replace_together(paths: list, payloads: list, name: dict) -> None:
             current = path
             if os.path.lexists(path):  # the previous file, kept until every replacement succeeded
                 backups[path] = _backup(path)
-            os.replace(temps[path], path)
+            _rename_into_place(temps[path], path)
             del temps[path]  # only once it is in place: a temporary whose rename failed is removed below
             done.append(path)
         for folder in sorted({os.path.dirname(p) for p in paths}):
             _fsync_folder(folder)
     except BaseException as exc:
         not_restored = _roll_back(done, backups)
-        if not isinstance(exc, (OSError, ColorkitError)):
+        if not isinstance(exc, OSError):
             raise  # Ctrl-C and the like, after the rollback
-        reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
         if not_restored:
             state = (f"{', '.join(name[p] for p in not_restored)} could not be put back and holds the new file, "
                      f"which the other files do not match")
@@ -105,11 +181,10 @@ def _replace_together(paths: list, payloads: list, name: dict) -> None:
             state = f"{', '.join(name[p] for p in done)} was put back; no file was changed"
         else:
             state = "no file was changed"
-        raise ColorkitError(f"{name[current]}: cannot write ({reason}); {state}") from None
+        raise ColorkitError(f"{name[current]}: cannot write ({exc.strerror or exc}); {state}") from None
     finally:
         for tmp in [*temps.values(), *backups.values()]:
-            with contextlib.suppress(OSError):
-                os.remove(tmp)
+            _discard(tmp)
 
 
 def _roll_back(done: list, backups: dict) -> list:
@@ -118,68 +193,23 @@ def _roll_back(done: list, backups: dict) -> list:
     for path in reversed(done):
         try:
             if path in backups:
-                os.replace(backups.pop(path), path)
+                _rename_into_place(backups.pop(path), path)
             else:
-                os.remove(path)
+                os.remove(path)  # the new file this run put there
         except OSError:
             failed.append(path)
     return failed
 
 
-@contextlib.contextmanager
-def _folder_lock(folder: str, shown: str):
-    """Hold an exclusive flock on `folder`'s lock file; the file is removed (while held) when done.
-
-    A waiter that gets the lock on a file that was removed meanwhile sees that the name now points elsewhere
-    (or nowhere) and tries again, so removing the file never lets two writers in at once."""
-    path = os.path.join(folder, LOCK_NAME)
-    while True:
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
-        except OSError as exc:
-            raise ColorkitError(f"{shown}: cannot write in folder {folder} ({exc.strerror or exc}); nothing was "
-                                f"written") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        except OSError as exc:
-            if exc.errno not in _NO_LOCKS:
-                os.close(fd)
-                raise ColorkitError(f"{shown}: cannot lock {path} ({exc.strerror or exc}); nothing was "
-                                    f"written") from None
-            break  # this filesystem has no locks: go on unlocked rather than refuse to save
-        except BaseException:
-            os.close(fd)
-            raise
-        held = os.fstat(fd)
-        try:
-            now = os.stat(path)
-        except OSError:
-            now = None
-        if now is not None and (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino):
-            break
-        os.close(fd)  # locked a file another writer had removed: take the current one
-    try:
-        yield
-    finally:
-        with contextlib.suppress(OSError):
-            os.remove(path)
-        os.close(fd)  # releases the lock
-
-
 def _backup(path: str) -> str:
-    """A hard link (or, where links are impossible, a copy) of `path` under a temporary name beside it."""
+    """A hard link (or, where links are impossible, a copy) of `path` under a temporary name of ours beside it."""
     backup = _temp_beside(path, raise_os_error=True)
-    os.remove(backup)
+    os.remove(backup)  # the name stays recorded as ours; the link takes its place
     try:
         os.link(path, backup, follow_symlinks=False)
     except OSError:
         shutil.copy2(path, backup, follow_symlinks=False)
     return backup
-
-
-def _check_target(path: str, shown: str) -> None:
-    if os.path.isdir(path):
-        raise ColorkitError(f"{shown}: cannot write (is a directory); no file was changed")
 
 
 def _fsync_folder(folder: str) -> None:
@@ -193,16 +223,21 @@ def _fsync_folder(folder: str) -> None:
 
 
 def _temp_beside(path: str, raise_os_error: bool = False) -> str:
-    """A new empty temporary file `.tmp-<pid>-…` in `path`'s folder (created if missing); stale ones there
-    are removed first."""
+    """A new empty temporary file of ours in `path`'s folder (created if missing): an unguessable name, made with
+    O_EXCL, recorded in _CREATED."""
     folder = os.path.dirname(os.path.abspath(path))
     try:
         os.makedirs(folder, exist_ok=True)
-        remove_stale_temporaries(folder)
-        fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", suffix=os.path.splitext(path)[1][:16],
-                                   dir=folder)
+        while True:
+            tmp = os.path.join(folder, TMP_PREFIX + secrets.token_hex(12) + os.path.splitext(path)[1][:16])
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
+                break
+            except FileExistsError:  # 96 random bits taken already: draw again
+                continue
+        with _STATE:
+            _CREATED.add(tmp)
         os.close(fd)
-        os.chmod(tmp, 0o644)
     except OSError as exc:
         if raise_os_error:
             raise
@@ -210,33 +245,20 @@ def _temp_beside(path: str, raise_os_error: bool = False) -> str:
     return tmp
 
 
-_WRITER = re.compile(re.escape(TMP_PREFIX) + r"(\d+)-")
+def _rename_into_place(tmp: str, path: str) -> None:
+    """Rename a temporary of ours over `path`; from then on the name is the result's, no longer a temporary."""
+    if tmp not in _CREATED:
+        raise ColorkitError(f"{tmp}: not a temporary of this run; refusing to rename it")
+    os.replace(tmp, path)
+    with _STATE:
+        _CREATED.discard(tmp)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # exists, owned by someone else
-        return True
-    return True
-
-
-def remove_stale_temporaries(folder: str, older_than: float = STALE_SECONDS) -> list:
-    """Remove `.tmp-*` files that a killed run left in `folder`: older than `older_than` seconds, or older than
-    DEAD_WRITER_SECONDS when the process that made them is gone. Returns the paths removed."""
-    now, removed = time.time(), []
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(folder):
-            if not (entry.name.startswith(TMP_PREFIX) and entry.is_file(follow_symlinks=False)):
-                continue
-            with contextlib.suppress(OSError):
-                age = now - entry.stat(follow_symlinks=False).st_mtime
-                writer = _WRITER.match(entry.name)
-                dead = writer is not None and int(writer.group(1)) != os.getpid() \
-                    and not _alive(int(writer.group(1)))
-                if age > older_than or (dead and age > DEAD_WRITER_SECONDS):
-                    os.remove(entry.path)
-                    removed.append(entry.path)
-    return removed
+def _discard(tmp: str) -> None:
+    """Remove a temporary of ours (only if recorded as ours; a name it no longer holds is left alone)."""
+    with _STATE:
+        ours = tmp in _CREATED
+        _CREATED.discard(tmp)
+    if ours:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)

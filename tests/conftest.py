@@ -39,7 +39,7 @@ def isolated_data(tmp_path, monkeypatch):
     work = tmp_path / "work" / "here"
     work.mkdir(parents=True)
     monkeypatch.chdir(work)
-    monkeypatch.setattr(data, "_checkout_shared", lambda: None)
+    monkeypatch.setattr(data.folders, "checkout_shared", lambda: None)
     return tmp_path / "cache" / data.CACHE_NAME
 
 
@@ -63,3 +63,11 @@ def motorcycle_files(tmp_path_factory, motorcycle):
         paths[key] = str(folder / f"{key}.png")
         images.save(data.motorcycle_pair()[key], paths[key])
     return paths
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory):
+    """The reliability tests' generated inputs, good and bad (tests/reliability_corpus.py), in a fresh folder."""
+    from reliability_corpus import make_corpus
+
+    return make_corpus(tmp_path_factory.mktemp("corpus"))

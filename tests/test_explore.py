@@ -147,8 +147,8 @@ def test_errors_are_a_message_not_a_traceback(tmp_path, case, expected):
 
 
 def test_presets_fill_the_controls_and_are_read_when_built(monkeypatch, tmp_path):
-    monkeypatch.setitem(config.PRESETS, "fast-test", dict(optimizer="adam", lr=0.5, iterations=7, size=64,
-                                                          style_layers=("relu1_1", "relu2_1")))
+    monkeypatch.setitem(config.PRESETS, "fast-test", config.Preset("a test preset", dict(
+        optimizer="adam", lr=0.5, iterations=7, size=64, style_layers=("relu1_1", "relu2_1"))))
     ex = explore.Explorer(size=32, iterations=3, output_dir=str(tmp_path))
     assert "fast-test" in ex.preset.options and "neural-style" in ex.preset.options
     assert ex.lr.layout.display == "none" and ex.momentum.layout.display == "none"  # L-BFGS: no learning rate

@@ -79,8 +79,12 @@ def test_cli_auto_prints_the_ranking_then_colorizes(folder, motorcycle_files, tm
     out = str(tmp_path / "out.png")
     code = cli.main(["colorize", motorcycle_files["content"], "auto", "--style-dir", str(folder), "-o", out,
                      "--size", "32", "--iterations", "1", "--optimizer", "adam", "--quiet"])
-    printed = capsys.readouterr().out.splitlines()
-    ranking = retrieval.rank(images.load(motorcycle_files["content"]), _paths(folder))
+    captured = capsys.readouterr()
+    printed = captured.out.splitlines()
+    # left.png is the content's own colour original (at another size): skipped, and said so, never ranked
+    assert "skipped 1 candidate(s) as the content's own colour original" in captured.err and "left.png" in captured.err
+    others = [p for p in _paths(folder) if os.path.basename(p) != "left.png"]
+    ranking = retrieval.rank(images.load(motorcycle_files["content"]), others)
     expected = [os.path.basename(p) for p, _ in ranking]
     assert code == 0
     shown = [line.split(None, 1) for line in printed[: len(expected)]]  # "score  name", best first
@@ -91,7 +95,8 @@ def test_cli_auto_prints_the_ranking_then_colorizes(folder, motorcycle_files, tm
 
     with open(out[:-4] + ".json", encoding="utf-8") as fh:
         record = json.load(fh)
-    assert json.dumps(record).count(os.path.join(str(folder), expected[0])) >= 1  # the best one was used
+    assert record["files"]["style"]["name"] == os.path.join(str(folder), expected[0])  # the best one was used
+    assert [r["name"] for r in record["style_ranking"]] == expected
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -288,7 +288,7 @@ def test_tiny_sweep_on_local_cluster_resumes_and_records_failures(prints, tmp_pa
     assert third.started == 3 and third.failed == 2
     rows = read_table(third.table)
     failed = [r for r in rows if r["status"] == "failed"]
-    assert len(rows) == 6 and len(failed) == 2 and all(r["content"] == prints["bad"] for r in failed)
+    assert len(rows) == 6 and len(failed) == 2 and all(r["content"] == os.path.relpath(prints["bad"]) for r in failed)
     for row in failed:
         assert "not an image" in row["error"] and "\n" not in row["error"]
         assert run_files(out)[row["run_id"]] == ["error.json"]

@@ -11,14 +11,9 @@ import sys
 import threading
 import warnings
 
-from colorlib.errors import ColorkitError, DivergenceError, Interrupted
+from colorlib.errors import (EXIT_DIVERGED, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, ColorkitError, DivergenceError,
+                             Interrupted, one_line, stop_message)
 from colorlib.paper.config import INITS, LOSS_FORMS, OPTIMIZERS, PRECISIONS, PRESETS, Config
-
-EXIT_OK, EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
-# Presets that are not Config data but other ways of running: 'fast' adds speed-ups around the paper's loop,
-# 'best' is the exemplar method (optimisation only if --iterations is given).
-RUNNERS = {"fast": "paper", "best": "paper"}
-ALL_PRESETS = (*PRESETS, *RUNNERS)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,20 +54,8 @@ def _finite_float(text):
     return value
 
 
-def preset_defaults(preset: str) -> Config:
-    """The Config the colorize command starts from with --preset `preset` (what its --help shows)."""
-    if preset == "fast":
-        from colorlib.speedups.staged import FAST_CONFIG
-
-        return Config.from_preset("paper", **FAST_CONFIG).replace(preset="fast")
-    if preset == "best":
-        return Config.from_preset("paper", size=256, iterations=0, init="image", init_image="(exemplar result)",
-                                  keep_luminance=True).replace(preset="best")
-    return Config.from_preset(preset)
-
-
 def add_colorize_parser(sub, preset: str) -> None:
-    d = preset_defaults(preset if preset in ALL_PRESETS else "paper")
+    d = Config.from_preset(preset if preset in PRESETS else "paper")
     p = sub.add_parser("colorize", help="colorize a grayscale image from a colour reference",
                        description=f"Defaults shown are preset {d.preset!r}'s (see --preset); any option given "
                                    "explicitly overrides the preset. 'best' is the exemplar method: with "
@@ -84,7 +67,9 @@ def add_colorize_parser(sub, preset: str) -> None:
                    "VGG similarity to the content; prints the ranking with scores and uses the best")
     p.add_argument("-o", "--output", required=True, help="output image (.png/.jpg/.tif…); a .json is written "
                                                           "beside it")
-    p.add_argument("--preset", choices=ALL_PRESETS, default="paper", help="starting set of defaults (default paper)")
+    p.add_argument("--preset", choices=list(PRESETS), default="paper", metavar="PRESET",
+                   help="starting set of defaults (default paper): " + "; ".join(
+                       f"{name}: {preset.description}" for name, preset in PRESETS.items()).replace("%", "%%"))
     S = argparse.SUPPRESS  # so that only options given explicitly override the preset
 
     def opt(flag, help_text, **kw):
@@ -158,11 +143,33 @@ def _preset_in(argv) -> str:
 
 
 def config_from_args(args) -> Config:
+    """The preset's Config with the options given explicitly; ColorkitError for a combination of options that
+    cannot take effect (it would be silently ignored)."""
     fields = {k: v for k, v in vars(args).items() if k in Config.__dataclass_fields__ and k != "preset"}
     for key in ("content_layers", "style_layers"):
         if key in fields:
             fields[key] = tuple(s.strip() for s in fields[key].split(",") if s.strip())
-    return preset_defaults(args.preset).replace(**fields)
+    base = Config.from_preset(args.preset)
+    weights = base.style_layer_weights
+    if "style_layers" in fields and weights is not None:  # a per-layer weight the CLI has no option for
+        if len(set(weights)) > 1:
+            raise ColorkitError(f"--style-layers: preset {args.preset} weighs its style layers differently "
+                                f"({', '.join(map(str, weights))}); the command line cannot give other weights")
+        fields["style_layer_weights"] = (weights[0],) * len(fields["style_layers"])
+    config = base.replace(**fields)
+    _refuse_what_cannot_take_effect(fields, config, args.preset)
+    return config
+
+
+def _refuse_what_cannot_take_effect(given: dict, config: Config, preset: str) -> None:
+    if PRESETS[preset].runner == "exemplar" and {"init", "init_image"} & set(given):
+        raise ColorkitError(f"--preset {preset} starts from the exemplar method's result; --init and --init-image "
+                            f"cannot change that")
+    if "init_image" in given and config.init != "image":
+        raise ColorkitError(f"--init-image is used only with --init image (the start is {config.init!r}); add "
+                            f"--init image")
+    if "momentum" in given and config.optimizer != "sgd":
+        raise ColorkitError(f"--momentum is used only with --optimizer sgd (the optimizer is {config.optimizer})")
 
 
 def cmd_colorize(args) -> int:
@@ -215,30 +222,38 @@ def main(argv=None) -> int:
     try:
         args = build_parser(argv).parse_args(argv)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(stop_message(), file=sys.stderr)
         return EXIT_INTERRUPTED
     return _guarded(COMMANDS[args.command], args)
 
 
 def _guarded(command, args) -> int:
     """Run a command: its expected failures become one line and an exit status, warnings become notices."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("default")
-        saved_format = warnings.formatwarning  # catch_warnings does not restore it; main() may run in-process
-        warnings.formatwarning = lambda msg, cat, *a, **k: f"notice: {msg}\n"
+    shown = set()
+
+    def notice(message, *args, **kwargs):  # one line each, and once: an input read twice warns twice
+        line = f"notice: {one_line(message)}"
+        if line not in shown:
+            shown.add(line)
+            print(line, file=sys.stderr)
+
+    with warnings.catch_warnings():  # restores the filters and showwarning afterwards (main() may run in-process)
+        warnings.simplefilter("always")
+        warnings.showwarning = notice
         try:
+            from colorlib.app.environment import check_environment
+
+            check_environment()
             return command(args)
         except ColorkitError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            print(f"error: {one_line(exc)}", file=sys.stderr)
             return EXIT_ERROR
         except MemoryError:
             print("error: out of memory; try a smaller --size", file=sys.stderr)
             return EXIT_ERROR
         except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
+            print(stop_message(), file=sys.stderr)
             return EXIT_INTERRUPTED
-        finally:
-            warnings.formatwarning = saved_format
 
 
 __all__ = ["main", "build_parser", "config_from_args", "EXIT_OK", "EXIT_ERROR", "EXIT_DIVERGED",

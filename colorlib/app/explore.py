@@ -18,6 +18,7 @@ import ipywidgets as W
 from colorlib import data, record
 from colorlib.app import explore_runs as runs
 from colorlib.app.explore_picker import ImagePicker, error_html, set_image
+from colorlib.app.runners import run_preset
 from colorlib.errors import ColorkitError, DivergenceError, first_line
 from colorlib.hardware import resolve_device
 from colorlib.paper import config as config_mod
@@ -72,6 +73,7 @@ class Explorer:
     def _build_controls(self, size, iterations, seed, device, every) -> None:
         wide = {"description_width": "110px"}
         self.preset = W.Dropdown(options=list(config_mod.PRESETS), description="preset", style=wide)
+        self.preset_note = W.HTML()  # the chosen preset's one-line description
         self.preset.observe(lambda change: self._apply_preset(change["new"]), "value")
         self.ratio = W.FloatLogSlider(value=1e3, base=10, min=-1, max=8, step=0.1, description="β/α",
                                       readout_format=".3g", style=wide)
@@ -101,8 +103,9 @@ class Explorer:
         self.every = W.BoundedIntText(value=every, min=1, max=1000, description="preview every", style=wide)
 
     def _layout(self) -> W.Widget:
-        knobs = W.VBox([self.preset, self.ratio, self.decay, self.iterations, self.size, self.optimizer, self.lr,
-                        self.momentum, self.init, self.keep_luminance, self.seed, self.device, self.every])
+        knobs = W.VBox([self.preset, self.preset_note, self.ratio, self.decay, self.iterations, self.size,
+                        self.optimizer, self.lr, self.momentum, self.init, self.keep_luminance, self.seed,
+                        self.device, self.every])
         layers = W.VBox([self.content_layers, self.style_layers,
                          W.HTML("<small>ctrl/shift-click to select several</small>")])
         buttons = W.HBox([self.run_button, self.stop_button, self.progress, self.save_button, self.save_choice])
@@ -121,6 +124,7 @@ class Explorer:
         except ColorkitError as exc:
             self._error(str(exc))
             return
+        self.preset_note.value = f"<small>{html.escape(config_mod.PRESETS[name].description)}</small>"
         for control, value in values.items():
             widget = getattr(self, control)
             if control == "device" and value not in widget.options:
@@ -216,8 +220,11 @@ class Explorer:
     def _colorize(self, cfg: Config, content, style) -> tuple:
         """(Result or None, status 'done'|'stopped'|'diverged'); errors become the message line."""
         try:
-            start = runs.start_image(cfg, content, style)
-            result = colorize(content, style, cfg, on_step=self._on_step, init_image=start)
+            if config_mod.PRESETS[cfg.preset].runner == "colorize":
+                start = runs.start_image(cfg, content, style)
+                result = colorize(content, style, cfg, on_step=self._on_step, init_image=start)
+            else:  # 'fast', 'best': run as the CLI runs them
+                result = run_preset(cfg.preset, content, style, cfg, on_step=self._on_step)
             return result, "stopped" if result.run.get("stopped_early") else "done"
         except DivergenceError as exc:
             self._error(str(exc))

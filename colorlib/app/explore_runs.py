@@ -17,7 +17,7 @@ from colorlib.evaluation.runner import slug
 from colorlib.exemplar.method import colorize_exemplar
 from colorlib.hardware import resolve_device
 from colorlib.paper import config as config_mod
-from colorlib.paper.config import Config
+from colorlib.paper.config import EXEMPLAR_START, Config
 from colorlib.paper.vgg import LAYER_NAMES
 from colorlib.plots import figures
 
@@ -25,7 +25,6 @@ OUTPUT_FOLDER = os.path.join("results", "explore")  # Save's default, under the 
 SELECTABLE_LAYERS = tuple(n for n in LAYER_NAMES if n.startswith(("conv", "relu")))
 OPTIMIZER_LABELS = (("L-BFGS", "lbfgs"), ("SGD", "sgd"), ("Adam", "adam"))
 INITS = ("noise", "content", "exemplar")  # "exemplar": colorlib.exemplar's result as the start image
-EXEMPLAR_START = "(exemplar result)"  # Config.init_image of a run started from the exemplar result
 # Controls a preset always sets; size, iterations, seed and device only when the preset names them.
 _OBJECTIVE_FIELDS = ("style_weight", "decay", "optimizer", "lr", "momentum", "init", "content_layers",
                      "style_layers", "keep_luminance")
@@ -55,7 +54,7 @@ def beta_over_alpha(cfg: Config) -> float:
 def preset_controls(name: str) -> dict:
     """Control name -> value for the controls preset `name` sets (PRESETS is read at the time of the call)."""
     cfg = Config.from_preset(name)
-    named = config_mod.PRESETS.get(name, {})
+    named = config_mod.PRESETS[name].fields if name in config_mod.PRESETS else {}
     out = {}
     for field in _OBJECTIVE_FIELDS + tuple(f for f in ("size", "iterations", "seed", "device") if f in named):
         value = getattr(cfg, field)
@@ -63,6 +62,8 @@ def preset_controls(name: str) -> dict:
             out["ratio"] = beta_over_alpha(cfg)
         elif field == "lr":
             out["lr"] = cfg.learning_rate
+        elif field == "init" and cfg.init_image == EXEMPLAR_START:
+            out["init"] = "exemplar"
         elif field == "init" and value not in INITS:
             continue  # 'image' needs an image; the explorer offers noise, content and the exemplar result
         else:

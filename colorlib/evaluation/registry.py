@@ -10,7 +10,7 @@ from colorlib import images
 from colorlib.evaluation import baselines, retrieval
 from colorlib.exemplar.method import ExemplarConfig, colorize_exemplar
 from colorlib.exemplar.refine import colorize_from_exemplar
-from colorlib.paper.config import Config
+from colorlib.paper.config import EXEMPLAR_START, Config
 from colorlib.speedups.cache import colorize_cached
 
 
@@ -28,10 +28,14 @@ VOTERS = 4  # retrieved prints that vote beside the designated reference in 'bes
 
 def retrieved(content, candidates, k: int) -> list:
     """The k `candidates` (image paths) that colorlib.evaluation.retrieval ranks closest to the gray `content`, as
-    arrays. The caller leaves the content's own print out of `candidates`."""
+    arrays. The caller leaves the content's own print out of `candidates`; a copy of it under another name is left
+    out here (retrieval.is_own_original: by structure)."""
     if k <= 0 or not candidates:
         return []
-    return [images.load(path) for path, _ in retrieval.rank(content, list(candidates), device="cpu")[:k]]
+    usable = [path for path in candidates if not retrieval.is_own_original(content, images.load(path))]
+    if not usable:
+        return []
+    return [images.load(path) for path, _ in retrieval.rank(content, usable, device="cpu")[:k]]
 
 
 def _with_voters(fn, voters: int, doc: str):
@@ -58,7 +62,7 @@ def exemplar_then_paper(content, style, *, size=256, iterations=30, seed=0, devi
     """'best-1ref' as the initial image, then min(iterations, 30) L-BFGS iterations of the paper's objective on the
     input's lightness: does the paper's optimisation improve on the exemplar result?"""
     cfg = Config.from_preset("paper", size=size, iterations=min(iterations, 30), seed=seed, device=device,
-                             init="image", init_image="(exemplar result)", keep_luminance=True, **overrides)
+                             init="image", init_image=EXEMPLAR_START, keep_luminance=True, **overrides)
     return colorize_from_exemplar(content, style, cfg, run=colorize_cached).image
 
 
@@ -75,10 +79,10 @@ METHODS: dict = {
                       "(the collection without the content's own print) that retrieval ranks closest vote; VGG + "
                       "luminance matching, local linear fit, partial chroma matching."),
     "best-1ref": _exemplar("The exemplar method (preset 'best') with the designated reference alone.", voters=0),
-    "best-luminance": _exemplar("'best' without the luminance term of the matching (lum_weight=0).", lum_weight=0.0),
-    "best-chroma-match": _exemplar("'best' without chroma matching (chroma_match=0).", chroma_match=0.0),
-    "best-local-linear": _exemplar("'best' without the local linear fit: the matched a*b* bilinearly upsampled.",
-                                   local_linear=False),
+    "best-no-luminance": _exemplar("'best' without the luminance term of the matching (lum_weight=0).", lum_weight=0.0),
+    "best-no-chroma-match": _exemplar("'best' without chroma matching (chroma_match=0).", chroma_match=0.0),
+    "best-no-local-linear": _exemplar("'best' without the local linear fit: the matched a*b* bilinearly upsampled.",
+                                      local_linear=False),
     "best+paper": exemplar_then_paper,
 }
 OPTIMISING = ("paper", "neural-style", "paper-preReLU", "best+paper")  # methods whose cost grows with iterations

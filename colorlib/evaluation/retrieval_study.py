@@ -10,7 +10,7 @@ import numpy as np
 
 from colorlib import color, data, images, tables
 from colorlib.evaluation import metrics, retrieval
-from colorlib.evaluation.runner import check_methods, iterations_for, json_safe, run_method
+from colorlib.evaluation.runner import check_methods, iterations_for, run_method
 from colorlib.record import versions, write_json
 
 CHEAP_METHOD = "welsh"  # judges retrieved style references by the ΔE they lead to
@@ -52,9 +52,9 @@ def evaluate_retrieval(size: int, iterations: int = 0, *, profile: str | None = 
             print(f"{data.print_stem(row['content']):24s} retrieved {data.print_stem(top):24s} (partner ranked "
                   f"{partner + 1:2d}) {method} ΔE {de_retrieved:5.2f} vs partner {de_designated:5.2f}", flush=True)
     tables.write_csv(rows, os.path.join(output_dir, "retrieval.csv"))
-    write_json(json_safe(dict(profile=profile, size=size, seed=seed, method=method,
-                              descriptor_layers=list(retrieval.LAYERS), descriptor_size=retrieval.SIZE,
-                              **retrieval_summary(rows), rows=rows, versions=versions())),
+    write_json(dict(profile=profile, size=size, seed=seed, method=method,
+                    descriptor_layers=list(retrieval.LAYERS), descriptor_size=retrieval.SIZE,
+                    **retrieval_summary(rows), rows=rows, versions=versions()),
                os.path.join(output_dir, "retrieval.json"))
     return rows
 

@@ -21,6 +21,7 @@ from colorlib import color, data, images, tables
 from colorlib.atomic import atomic_write
 from colorlib.errors import ColorkitError, DivergenceError
 from colorlib.evaluation import metrics, registry
+from colorlib.hashes import sha256_file
 from colorlib.record import versions, write_json
 from colorlib.speedups import cache
 
@@ -28,11 +29,6 @@ METRICS = ("delta_e2000", "psnr", "ssim", "structure_ssim", "colourfulness", "co
            "colourfulness_ratio", "colourfulness_gap", "lightness_error")
 SUMMARY_COLUMNS = ("method", "delta_e2000", "psnr", "ssim", "structure_ssim", "colourfulness_ratio",
                    "lightness_error", "beats_gray", "seconds")
-
-
-def registered_methods() -> list[str]:
-    """The method names, in the registry's order (kept for callers of the old name)."""
-    return registry.names()
 
 
 def iterations_for(name: str, iterations: int) -> int:
@@ -80,7 +76,7 @@ def run_method(name: str, pair: dict, *, size: int, iterations: int, seed: int, 
         if method is None and name not in registry.OPTIMISING:  # those go through the run cache themselves
             parts = dict(method=name, content=pair["content"], style=pair["style"], size=size, seed=seed,
                          iterations=iterations, device=str(device),
-                         candidates=[_file_stamp(p) for p in extra.get("candidates", ())])
+                         candidates=[candidate_key(p) for p in extra.get("candidates", ())])
             img = cache.cached_array(parts, compute)[0]
         else:
             img = compute()
@@ -91,10 +87,10 @@ def run_method(name: str, pair: dict, *, size: int, iterations: int, seed: int, 
     return np.asarray(img, np.float32), status, time.perf_counter() - t0
 
 
-def _file_stamp(path: str) -> tuple:
-    """What identifies a candidate file's content for the cache without reading it: path, size, mtime."""
-    st = os.stat(path)
-    return path, st.st_size, st.st_mtime_ns
+def candidate_key(path: str) -> tuple:
+    """What identifies a candidate file for the cache: its name and the sha256 of its bytes (read each time:
+    never its path, size or modification time)."""
+    return os.path.basename(path), sha256_file(path)
 
 
 def candidates_for(pair: dict) -> list[str]:
@@ -155,14 +151,14 @@ def evaluate_all(size: int, iterations: int, *, profile: str | None = None, meth
             if verbose:
                 print(f"{pair['name']:26s} {name:32s} ΔE2000 {scores['delta_e2000']:6.2f}  colourfulness "
                       f"{scores['colourfulness_ratio']:5.2f}x  {seconds:6.1f} s", flush=True)
-    summary = summarise(rows)
+    summary = summarize(rows)
     tables.write_csv(rows, os.path.join(output_dir, "evaluation.csv"))
     tables.write_csv(summary, os.path.join(output_dir, "evaluation_summary.csv"))
     write_summary_md(summary, os.path.join(output_dir, "evaluation_summary.md"), profile=profile, size=size,
                      iterations=iterations, seed=seed)
-    write_json(json_safe(dict(profile=profile, size=size, iterations=iterations, optimising=list(registry.OPTIMISING),
-                              seed=seed, device=str(device), methods=names, pairs=evaluation_pairs_names(rows),
-                              summary=summary, versions=versions())),
+    write_json(dict(profile=profile, size=size, iterations=iterations, optimising=list(registry.OPTIMISING),
+                    seed=seed, device=str(device), methods=names, pairs=evaluation_pairs_names(rows),
+                    summary=summary, versions=versions()),
                os.path.join(output_dir, "evaluation.json"))
     return rows
 
@@ -182,7 +178,7 @@ def evaluation_pairs_names(rows) -> list[str]:
     return list(dict.fromkeys(r["pair"] for r in rows))
 
 
-def summarise(rows: list[dict]) -> list[dict]:
+def summarize(rows: list[dict]) -> list[dict]:
     """One row per method: the mean of every metric over the pairs, `beats_gray` ("k/n": pairs where its ΔE2000
     is below the gray input's), sorted by mean ΔE2000 (best first)."""
     gray = {r["pair"]: r["delta_e2000"] for r in rows if r["method"] == "gray"}
@@ -200,17 +196,7 @@ def summarise(rows: list[dict]) -> list[dict]:
     return sorted(out, key=lambda r: (math.isnan(r["delta_e2000"]), r["delta_e2000"]))
 
 
-def json_safe(obj):
-    """JSON has no NaN/Inf: such floats become None (the CSV keeps them as nan/inf)."""
-    if isinstance(obj, dict):
-        return {k: json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(v) for v in obj]
-    if isinstance(obj, (float, np.floating)):
-        return float(obj) if math.isfinite(obj) else None
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
+summarise = summarize  # the old spelling, for notebooks/04_evaluation.ipynb until it calls summarize: then delete
 
 
 def slug(name: str) -> str:

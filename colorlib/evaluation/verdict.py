@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from colorlib.evaluation.retrieval_study import retrieval_summary
-from colorlib.evaluation.runner import summarise
+from colorlib.evaluation.runner import summarize
 
 BASELINES = ("reinhard", "welsh")  # the classical baselines a one-reference `method` is compared with
 POOLED_BASELINES = ("reinhard", "reinhard-pooled", "welsh")  # and one that votes with retrieved prints (best)
@@ -33,7 +33,7 @@ def verdict(rows: list[dict], retrieval_rows: list[dict] | None = None, method: 
     str
         A few sentences, one per line; a warning line when the profile ran fewer iterations than the paper.
     """
-    summary = {r["method"]: r for r in summarise(rows)}
+    summary = {r["method"]: r for r in summarize(rows)}
     lines = ["Ranking by mean ΔE2000 (lower is better): "
              + ", ".join(f"{m} {s['delta_e2000']:.2f}" for m, s in summary.items()) + "."][:int(ranking)]
     if method in summary and "gray" in summary:

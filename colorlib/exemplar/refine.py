@@ -1,5 +1,5 @@
 """The exemplar result as the start of the paper's loop: does the paper's optimisation improve on it? Used by
-`--preset best --iterations N` (colorlib/app/colorize_command.py) and the evaluation's 'best+paper' row."""
+`--preset best --iterations N` (colorlib/app/runners.py) and the evaluation's 'best+paper' row."""
 from __future__ import annotations
 
 from colorlib.exemplar.method import colorize_exemplar

@@ -12,7 +12,7 @@ import torch
 from colorlib import color, images
 from colorlib.errors import ColorkitError, DivergenceError, Interrupted
 from colorlib.hardware import resolve_device, resolve_precision, run_environment
-from colorlib.paper.config import Config
+from colorlib.paper.config import Config, as_config
 from colorlib.paper.lbfgs import resolve_form
 from colorlib.paper.objective import Objective
 from colorlib.paper.optimize import NonFinite, Trace, initial_image, optimize
@@ -155,11 +155,14 @@ def colorize(content, style, config: Config | None = None, on_step=None, init_im
     >>> result = colorize("gray.png", "reference.jpg", Config.from_preset("neural-style", size=256))  # doctest: +SKIP
     >>> result.image.shape, result.final["total_loss"]  # doctest: +SKIP
     """
+    config = as_config(config)
     if init_image is not None:  # a start given here is recorded as the config's init image (unless it names one)
-        named = config is not None and config.init == "image" and config.init_image
+        named = config.init == "image" and config.init_image
         label = os.fspath(init_image) if isinstance(init_image, (str, os.PathLike)) else "(array given to colorize)"
         overrides = {"init": "image", **({} if named else {"init_image": label}), **overrides}
-    config = (config or Config()).replace(**overrides)
+    config = config.replace(**overrides)
+    if on_step is not None and not callable(on_step):
+        raise ColorkitError(f"on_step must be a function of the step's state, not {type(on_step).__name__}")
     device = resolve_device(config.device)
     precision, precision_reason = resolve_precision(config.precision, device)
     gray, _, style_img = prepare(content, style, config)
@@ -179,7 +182,7 @@ def colorize(content, style, config: Config | None = None, on_step=None, init_im
                memory_format="channels_last" if channels_last else "contiguous",
                lbfgs_form=resolve_form(config.lbfgs_form, device) if config.optimizer == "lbfgs" else None,
                **run_environment(), style_weight_at_reference=config.style_weight, style_weight_used=beta0,
-               inputs={"content_sha256": sha256_of(gray), "style_sha256": sha256_of(style_img)},
+               inputs={"content_pixels_sha256": sha256_of(gray), "style_pixels_sha256": sha256_of(style_img)},
                interrupted=False, stopped_early=False, stop_reason=None, diverged=None)
     trace = Trace()
 

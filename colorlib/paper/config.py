@@ -127,7 +127,7 @@ class Config:
         """The named preset (see PRESETS) with `overrides` applied."""
         if name not in PRESETS:
             raise ColorkitError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
-        return cls(preset=name).replace(**{**PRESETS[name], **overrides})
+        return cls(preset=name).replace(**{**PRESETS[name].fields, **overrides})
 
     def to_dict(self) -> dict:
         """Every field as plain JSON-ready data (tuples as lists): what a run records as ``params``."""
@@ -194,23 +194,62 @@ class Config:
         return self
 
 
-# Each preset is plain data: Config fields that differ from the defaults above.
-PRESETS: dict[str, dict] = {
+def as_config(config) -> Config:
+    """`config` itself when it is a Config, the defaults for None; a one-line ColorkitError for anything else (a
+    dict, a preset's name)."""
+    if config is None:
+        return Config()
+    if not isinstance(config, Config):
+        raise ColorkitError(f"config must be a Config, not {type(config).__name__} ({config!r:.60}); build one with "
+                            f"Config(field=value, ...) or Config.from_preset(name, **fields)")
+    return config
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named starting point, as plain data: the Config fields that differ from the defaults, a one-line
+    description (what the CLI's --help, the explorer and the README show) and the runner that runs it.
+
+    Runners: "colorize" is the paper's loop (colorlib.paper.colorize.colorize). The others live above this layer
+    and are resolved by colorlib.app.runners: "staged" = the paper's loop with the speed-ups of
+    colorlib.speedups.staged.FAST, "exemplar" = the exemplar method (colorlib.exemplar.refine), optimised further
+    with the paper's objective when iterations > 0."""
+
+    description: str
+    fields: dict = dataclasses.field(default_factory=dict)
+    runner: str = "colorize"
+
+
+RUNNERS = ("colorize", "staged", "exemplar")
+EXEMPLAR_START = "(exemplar result)"  # Config.init_image of a run that starts from the exemplar method's result
+
+PRESETS: dict[str, Preset] = {
     # The paper's equations (§3) on the rectified layers it names, β/α from the sweep, defined at 512 px.
-    "paper": {},
-    # The pre-ReLU reading of the paper's layer names: an ablation (README, "Layers").
-    "paper-preReLU": dict(content_layers=("conv4_2",),
-                          style_layers=("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")),
+    "paper": Preset("the paper's equations (§3) on the layers it names, β/α size-normalised; L-BFGS, 1000 "
+                    "iterations from noise"),
+    # The pre-ReLU reading of the paper's layer names: an ablation (docs/reproducing_the_paper.md, "Layers").
+    "paper-preReLU": Preset("the paper's equations on the pre-ReLU conv outputs, the other reading of its layer "
+                            "names (an ablation)",
+                            dict(content_layers=("conv4_2",),
+                                 style_layers=("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"))),
     # jcjohnson/neural-style's defaults (neural_style.lua) — the tool the paper's figures were made with — plus
     # the paper's decaying style weight. Its losses do not grow with the image size, so no size normalisation.
-    "neural-style": dict(
-        loss_form="neural-style",
-        style_layer_weights=(1.0, 1.0, 1.0, 1.0, 1.0),  # each StyleLoss module has strength style_weight
-        content_weight=5.0,
-        style_weight=100.0,
-        tv_weight=1e-3,
-        size_normalise=False,
-    ),
+    "neural-style": Preset(
+        "the paper as its authors ran it (jcjohnson/neural-style's losses and defaults + the paper's decay): "
+        "what makes the figures",
+        dict(loss_form="neural-style",
+             style_layer_weights=(1.0, 1.0, 1.0, 1.0, 1.0),  # each StyleLoss module has strength style_weight
+             content_weight=5.0, style_weight=100.0, tv_weight=1e-3, size_normalise=False)),
+    # docs/performance.md: start from the content, optimise the colour at half size on the input's own lightness,
+    # bf16 where the hardware has it, 100 iterations.
+    "fast": Preset("the paper's loop with less work: content start, colour optimised at half size on the input's "
+                   "lightness, bf16 where the hardware has it, 100 iterations",
+                   dict(init="content", keep_luminance=True, precision="auto", iterations=100), runner="staged"),
+    # docs/evaluation.md: the kit's exemplar method; no optimisation unless iterations > 0.
+    "best": Preset("the kit's exemplar method, no optimisation (with --iterations N, N iterations of the paper's "
+                   "loop on top); with auto --style-dir the next-ranked images vote",
+                   dict(size=256, iterations=0, init="image", init_image=EXEMPLAR_START, keep_luminance=True),
+                   runner="exemplar"),
 }
 
 

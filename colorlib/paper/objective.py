@@ -65,7 +65,7 @@ class Objective:
             A = self.A[l] * (M / self.M_a[l])
             E_paper.append(losses.style_layer_loss(G, A, N, M))
             if cfg.loss_form == "neural-style":
-                E_used.append(losses.ns_style_layer_loss(G, self.A[l] * (M / self.M_a[l]), N, M))
+                E_used.append(losses.ns_style_layer_loss(G, A, N, M))
         Ls_paper = losses.style_loss(E_paper, self.w) if E_paper else x.new_zeros(())
         if cfg.loss_form == "paper":
             Lc_used, Ls_used = Lc_paper, Ls_paper

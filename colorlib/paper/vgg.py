@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from colorlib.errors import ColorkitError, first_line
+from colorlib.file_input import require_file
 
 _BLOCKS = (2, 2, 4, 4, 4)  # convolutions per block in VGG-19
 
@@ -48,10 +49,7 @@ def bundled_weights_path() -> str:
 
 def _load(path: str) -> dict:
     """torch.load with weights_only=True: tensors and plain containers only, never pickled code."""
-    if os.path.isdir(path):
-        raise ColorkitError(f"{path}: is a directory, not a weights file")
-    if not os.path.isfile(path):
-        raise ColorkitError(f"{path}: weights file not found")
+    require_file(path, "weights file")  # '<path>: weights file not found', '... is a device, not a weights file'
     if os.path.getsize(path) == 0:
         raise ColorkitError(f"{path}: empty weights file")
     try:
@@ -217,8 +215,8 @@ def extractor(layers: tuple, weights: str = "caffe", pooling: str = "max", pixel
 
     channels_last runs the convolutions in NHWC. For bf16 on a CPU it spares oneDNN a layout conversion before and
     after every convolution (in NCHW those copies took 38 % of an iteration's time at 512 px: 0.89 s against
-    0.63 s per forward and backward on a 2-core Xeon with AMX, /tmp-free check in docs/performance.md,
-    "Precision"); in fp32 NCHW is the faster layout there, so it stays the default."""
+    0.63 s per forward and backward, 2 threads, a Xeon with AMX; docs/performance.md, "Precision"); in fp32 NCHW
+    is the faster layout there, so it stays the default."""
     net = FeatureExtractor(weights, tuple(layers), pooling, pixel_scale).to(device)
     if channels_last:
         net.net.to(memory_format=torch.channels_last)

@@ -49,13 +49,6 @@ def image_row(images: dict, titles: dict) -> Figure:
     return fig
 
 
-def variant_grid(images: dict, titles: dict) -> Figure:
-    """A 2×2 grid of the Figure 2 variants: images and titles keyed by variant name, in insertion order."""
-    fig = Figure(figsize=(6.4, 5.6), dpi=DPI, layout="constrained")
-    _fill_grid(fig.subplots(2, 2).ravel(), images, titles)
-    return fig
-
-
 def _fill_grid(axes, images, titles):
     for ax, (key, image) in zip(axes, images.items()):
         _image_axis(ax, image, title=titles.get(key, key))

@@ -65,6 +65,14 @@ def _outline():
     return [patheffects.withStroke(linewidth=2, foreground="k")]
 
 
+def _input(name: str):
+    """An input named as a sweep's table names it: a print of the manifest by its file name (colorlib.data finds
+    it by sha256), any other file by its path."""
+    from colorlib import data, images
+
+    return images.load(name if os.path.exists(name) or name not in data.manifest() else data.find(name))
+
+
 def image_grid(rows, out: str, pair: str | None = None, x: str = "style_weight", y: str = "decay") -> Figure:
     """Small multiples of one pair's results (default: the first pair): columns = x, rows = y, each titled with
     its ΔE2000 and colourfulness ratio; a first column shows the ground truth, the style and the gray input."""
@@ -81,8 +89,8 @@ def image_grid(rows, out: str, pair: str | None = None, x: str = "style_weight",
         ax.set_yticks([])
         ax.set_frame_on(False)
     first = mine[0]
-    truth = images.load(first["content"])
-    for i, (img, title) in enumerate(((truth, "truth"), (images.load(first["style"]), "style"),
+    truth = _input(first["content"])
+    for i, (img, title) in enumerate(((truth, "truth"), (_input(first["style"]), "style"),
                                       (color.to_gray(truth), "input"))):
         axes[i, 0].imshow(img)
         axes[i, 0].set_title(title, fontsize=8)

@@ -17,6 +17,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from colorlib import atomic
 from colorlib.errors import ColorkitError, first_line
 import colorlib.experiments.sweep.runs as runs
 from colorlib.experiments.sweep.environment import on_workers
@@ -53,9 +54,10 @@ def sweep(spec, out=None, scheduler: str | None = None, workers: int | None = No
         raise ColorkitError("--workers sizes the embedded LocalCluster; with --scheduler (or a client) the "
                             "cluster's own workers run the sweep")
     planned = expand(spec)  # a bad spec fails here, before connecting to anything
+    out = os.path.abspath(os.fspath(out or planned[1]["out"]))
+    check_out_folder(out)  # and a bad output folder
     with _Engine(scheduler, client) as engine:
         tasks, info = with_ids(*planned, engine.environment(planned[0]), workers)
-        out = os.path.abspath(os.fspath(out or info["out"]))
         todo = [t for t in tasks if runs.finished(out, t["run_id"]) is None]
         started, failures = 0, {}
         if todo:
@@ -73,6 +75,14 @@ def sweep(spec, out=None, scheduler: str | None = None, workers: int | None = No
         print(f"sweep {info['name']}: {len(rows)} runs ({len(tasks) - len(todo)} already done, {started} started), "
               f"{failed} failed; table {table}", file=sys.stderr)
     return SweepResult(out, rows, table, started, failed, round(time.perf_counter() - start, 2))
+
+
+def check_out_folder(out: str) -> None:
+    """Before any run: `out` is (or can become) a folder this process can write in; else one ColorkitError line."""
+    if os.path.lexists(out) and not os.path.isdir(out):
+        raise ColorkitError(f"--out {out}: is a file, not a folder" if os.path.exists(out) else
+                            f"--out {out}: is a dangling symlink, not a folder")
+    atomic.check_writable(atomic.nearest_folder(os.path.join(out, "table.csv"), f"--out {out}"), f"--out {out}")
 
 
 class _Engine:

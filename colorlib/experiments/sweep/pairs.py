@@ -47,9 +47,20 @@ def resolve_pairs(pairs, base: str) -> list[dict]:
         raise ColorkitError("spec: pairs must be a list of {content, style}, 'manifest', {manifest: [rows]} or "
                             "{retrieved: {contents, candidates}}")
     return [dict(name=f"{data.print_stem(c)}<-{data.print_stem(s)}", content=c, style=s,
+                 content_name=file_name(c, base), style_name=file_name(s, base),
                  content_sha256=data.sha256_file(c), style_sha256=data.sha256_file(s),
                  **({"score": score} if score is not None else {}))
             for c, s, score in out]
+
+
+def file_name(path: str, base: str) -> str:
+    """How a sweep's results name an input file, never by an absolute path: a print of the manifest by its file
+    name (relative to the data folder it was found in), any other file relative to the spec's folder."""
+    name = os.path.basename(path)
+    manifest = data.manifest()
+    if name in manifest and data.sha256_file(path) == manifest[name]["sha256"].lower():
+        return name
+    return os.path.relpath(path, base)
 
 
 def _retrieved(opts, base) -> list:

@@ -4,8 +4,10 @@ from __future__ import annotations
 import hashlib
 import json
 
+from colorlib.errors import ColorkitError
 from colorlib.experiments.sweep.environment import KEYS, for_config, local_size, numerics, settings
 from colorlib.experiments.sweep.spec import expand
+from colorlib.hashes import sha256_file
 from colorlib.record import versions
 
 
@@ -35,9 +37,21 @@ def with_ids(runs: list[dict], info: dict, environment: dict | None = None, work
 
 
 def run_id(run: dict, environment: dict) -> str:
-    """16 hex digits of the sha256 of the inputs' bytes, the full Config, the colorkit version and the numerics
+    """16 hex digits of the sha256 of the inputs' bytes (content, style, and an init image or weights file the
+    Config names: by their bytes, not their names), the rest of the Config, the colorkit version and the numerics
     environment (torch version and threads, deterministic switch, resolved device and precision)."""
-    key = json.dumps({"content": run["content_sha256"], "style": run["style_sha256"], "config": run["config"],
+    config = dict(run["config"])
+    for field, wanted in (("init_image", config.get("init") == "image"), ("weights", config.get("weights") != "caffe")):
+        if wanted and config.get(field):
+            config[field] = "sha256:" + _file_sha256(config[field], field)
+    key = json.dumps({"content": run["content_sha256"], "style": run["style_sha256"], "config": config,
                       "colorlib": str(versions().get("colorkit")), "environment": environment},
                      sort_keys=True, default=str)
     return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def _file_sha256(path: str, field: str) -> str:
+    try:
+        return sha256_file(path)
+    except OSError as exc:
+        raise ColorkitError(f"spec: {field} {path}: cannot read ({exc.strerror or exc})") from None

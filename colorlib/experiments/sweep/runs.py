@@ -26,10 +26,3 @@ def finished(out, run_id: str):
 def failed(out, run_id: str):
     """The run's error.json record when its last attempt failed, else None."""
     return read_json(os.path.join(folder(out, run_id), "error.json"))
-
-
-def remove(path) -> None:
-    try:
-        os.remove(path)
-    except OSError:
-        pass

@@ -87,6 +87,7 @@ def expand(spec) -> tuple[list[dict], dict]:
             continue
         seen.add(same)
         runs.append(dict(pair=pair["name"], content=pair["content"], style=pair["style"],
+                         content_name=pair["content_name"], style_name=pair["style_name"],
                          content_sha256=pair["content_sha256"], style_sha256=pair["style_sha256"],
                          params={**combo, "seed": seed}, config=cfg, retrieval_score=pair.get("score")))
     name = str(data.get("name") or (os.path.splitext(os.path.basename(os.fspath(spec)))[0]

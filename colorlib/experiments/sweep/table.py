@@ -39,7 +39,7 @@ def table_rows(tasks, out, grid_keys, failures=None) -> list[dict]:
                        **{k: None for k in LOSS_KEYS}, final_style_weight=None,
                        **{k: None for k in METRIC_KEYS}, seconds=None, device=None, worker=err.get("worker"),
                        image="")
-        row["content"], row["style"] = task["content"], task["style"]
+        row["content"], row["style"] = task["content_name"], task["style_name"]  # never an absolute path
         rows.append(row)
     return rows
 

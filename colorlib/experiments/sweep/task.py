@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import os
 
+from colorlib.atomic import atomic_write
 from colorlib.errors import ColorkitError, DivergenceError, first_line
 import colorlib.experiments.sweep.runs as runs
 from colorlib.experiments.sweep.environment import mismatch
+from colorlib.hashes import sha256_bytes
 
 
 def run_task(task: dict, out: str) -> dict:
@@ -30,8 +32,7 @@ def run_task(task: dict, out: str) -> dict:
     torch.set_num_threads(int(task["environment"]["torch_threads"]))
     worker = worker_name()
     extra = dict(sweep={"run_id": task["run_id"], "pair": task["pair"], "params": task["params"],
-                        "environment": task["environment"]},
-                 paths={"content": task["content"], "style": task["style"]}, worker=worker)
+                        "environment": task["environment"]}, files=input_files(task), worker=worker)
     status, error = "ok", None
     try:
         differs = mismatch(task)
@@ -54,11 +55,18 @@ def run_task(task: dict, out: str) -> dict:
         extra["metrics"] = {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in found.items()}
     else:
         extra["metrics"] = None
-    data = record.result_record(result, status=status, error=error, **extra)
-    images.save(result.image, os.path.join(folder, "image.png"))
-    record.write_json(data, os.path.join(folder, "run.json"))  # last: its presence means "done"
-    runs.remove(os.path.join(folder, "error.json"))
-    return {"status": status, "record": data}
+    encoded = images.encode(result.image, "image.png")
+    data = record.result_record(result, status=status, error=error,
+                                image={"name": "image.png", "sha256": sha256_bytes(encoded)}, **extra)
+    with atomic_write(os.path.join(folder, "image.png"), "wb") as fh:
+        fh.write(encoded)
+    record.write_json(data, os.path.join(folder, "run.json"))  # last: its presence means "done" (an error.json of
+    return {"status": status, "record": data}  # an earlier attempt stays: the run.json beside it wins)
+
+
+def input_files(task: dict) -> dict:
+    """{"content": {"name", "sha256"}, "style": {...}}: the inputs as results name them, never by absolute path."""
+    return {key: {"name": task[f"{key}_name"], "sha256": task[f"{key}_sha256"]} for key in ("content", "style")}
 
 
 def record_failure(out: str, task: dict, exc: BaseException, worker: str = "?") -> dict:
@@ -72,7 +80,7 @@ def _failed(folder, task, exc, worker) -> dict:
     data = dict(status="failed", error=first_line(exc), worker=worker, params=task["config"],
                 sweep={"run_id": task["run_id"], "pair": task["pair"], "params": task["params"],
                        "environment": task["environment"]},
-                paths={"content": task["content"], "style": task["style"]}, versions=record.versions())
+                files=input_files(task), versions=record.versions())
     record.write_json(data, os.path.join(folder, "error.json"))
     return {"status": "failed", "record": data}
 
