@@ -108,5 +108,5 @@ def test_channels_last_network_gives_the_same_F_and_gram():
     for name in layers:
         F_plain, F_nhwc = _flat(plain(x)[name]), _flat(nhwc(x)[name])
         assert F_nhwc.shape == F_plain.shape
-        torch.testing.assert_close(F_nhwc, F_plain, rtol=1e-4, atol=1e-3)
-        torch.testing.assert_close(F_nhwc @ F_nhwc.T, F_plain @ F_plain.T, rtol=1e-4, atol=1e-1)
+        torch.testing.assert_close(F_nhwc, F_plain, rtol=1e-3, atol=1e-2)
+        torch.testing.assert_close(F_nhwc @ F_nhwc.T, F_plain @ F_plain.T, rtol=1e-3, atol=1.0)

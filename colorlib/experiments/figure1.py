@@ -49,7 +49,8 @@ def figure1(profile: str = "quick", device: str = "auto", seed: int = 0, output_
                    columns_beating_gray=sum(r["delta_e2000"] < r["delta_e2000_gray"] for r in rows),
                    wall_seconds=round(time.perf_counter() - start, 2))
     record = dict(figure="figure1", profile=profile, preset=cfg.preset, settings=runs.describe(cfg, schedule),
-                  params={**cfg.to_dict(), "schedule": schedule.to_dict() if schedule else None}, versions=versions(), columns=rows, summary=summary)
+                  params={**cfg.to_dict(), "schedule": schedule.to_dict() if schedule else None},
+                  versions=versions(), columns=rows, summary=summary)
     record["verdict"] = figure1_verdict(record)
     fig = plots.figure1(columns)
     runs.write(record, output_dir, "figure1", {"figure1.png": fig})
