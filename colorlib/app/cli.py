@@ -13,6 +13,8 @@ import warnings
 
 from colorlib.errors import (EXIT_DIVERGED, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, ColorkitError, DivergenceError,
                              Interrupted, one_line, stop_message)
+from colorlib.app.profile_option import profile_of, profile_text
+from colorlib.experiments.profiles import FIGURE_PRESET, PROFILES
 from colorlib.paper.config import INITS, LOSS_FORMS, OPTIMIZERS, PRECISIONS, PRESETS, Config
 
 
@@ -67,7 +69,11 @@ def add_colorize_parser(sub, preset: str) -> None:
                    "VGG similarity to the content; prints the ranking with scores and uses the best")
     p.add_argument("-o", "--output", required=True, help="output image (.png/.jpg/.tif…); a .json is written "
                                                           "beside it")
-    p.add_argument("--preset", choices=list(PRESETS), default="paper", metavar="PRESET",
+    p.add_argument("--profile", choices=list(PROFILES), default=None,
+                   help="exactly the settings with which that profile of `colorkit figures` draws Figure 1: preset "
+                        f"{FIGURE_PRESET} (unless --preset is given) at "
+                        + "; ".join(f"{name}: {profile_text(name)}" for name in PROFILES).replace("%", "%%"))
+    p.add_argument("--preset", choices=list(PRESETS), default=None, metavar="PRESET",
                    help="starting set of defaults (default paper): " + "; ".join(
                        f"{name}: {preset.description}" for name, preset in PRESETS.items()).replace("%", "%%"))
     S = argparse.SUPPRESS  # so that only options given explicitly override the preset
@@ -143,13 +149,14 @@ def _preset_in(argv) -> str:
 
 
 def config_from_args(args) -> Config:
-    """The preset's Config with the options given explicitly; ColorkitError for a combination of options that
-    cannot take effect (it would be silently ignored)."""
+    """The preset's Config with the profile's settings and the options given explicitly; ColorkitError for a
+    combination of options that cannot take effect (it would be silently ignored)."""
+    profile_fields, _ = profile_of(args)
     fields = {k: v for k, v in vars(args).items() if k in Config.__dataclass_fields__ and k != "preset"}
     for key in ("content_layers", "style_layers"):
         if key in fields:
             fields[key] = tuple(s.strip() for s in fields[key].split(",") if s.strip())
-    base = Config.from_preset(args.preset)
+    base = Config.from_preset(args.preset, **profile_fields)
     weights = base.style_layer_weights
     if "style_layers" in fields and weights is not None:  # a per-layer weight the CLI has no option for
         if len(set(weights)) > 1:

@@ -11,6 +11,7 @@ import sys
 
 from colorlib import atomic, file_input, images, record
 from colorlib.app.auto_style import auto_style, candidates
+from colorlib.app.profile_option import profile_of
 from colorlib.app.input_checks import check_inputs, colour_content_notice
 from colorlib.app.memory import needed, out_of_memory
 from colorlib.app.output_checks import check_output
@@ -59,6 +60,7 @@ def _colorize(args, config: Config, inputs: dict, found: list) -> int:
         return record.save(result, args.output, files={**files, **({"voters": [_file(p) for p in voters]}
                                                                    if voters else {})}, **extra)
 
+    schedule = profile_of(args)[1]
     bar = Progress(config.iterations, args.quiet)
 
     def on_step(state):
@@ -68,7 +70,8 @@ def _colorize(args, config: Config, inputs: dict, found: list) -> int:
             images.save(state.image(), f"{stem}_{state.iteration}{ext}")
 
     try:
-        result = run_preset(args.preset, args.content, args.style, config, on_step, references=voters)
+        result = run_preset(args.preset, args.content, args.style, config, on_step, references=voters,
+                            schedule=schedule)
     except Interrupted as exc:
         bar.close()
         save(exc.result)

@@ -41,9 +41,14 @@ def finish_image(image: np.ndarray, target: np.ndarray, keep_luminance: bool) ->
     return image
 
 
-def run_preset(preset: str, content, style, config: Config, on_step=None, references=()):
+def run_preset(preset: str, content, style, config: Config, on_step=None, references=(), schedule=None):
     """The Result of `preset` under `config`, finished (finish_image), also when it stops: Interrupted and
-    DivergenceError carry a finished `.result`; on_step's state.image() renders finished images too."""
+    DivergenceError carry a finished `.result`; on_step's state.image() renders finished images too. With a
+    multi-resolution `schedule` (colorlib/speedups/multires.py; `colorkit colorize --profile`) the paper's loop
+    runs as its stages; only presets that run the paper's loop take one."""
+    if schedule is not None and runner_of(preset) != "colorize":
+        raise ColorkitError(f"preset {preset} does not run the paper's loop, so it cannot run a profile's "
+                            f"multi-resolution schedule")
     target = finish_target(content, config)
 
     def finished(state):
@@ -59,7 +64,7 @@ def run_preset(preset: str, content, style, config: Config, on_step=None, refere
 
     try:
         result = _run(runner_of(preset), preset, content, style, config, finished if on_step else None,
-                      references)
+                      references, schedule)
     except (Interrupted, DivergenceError) as exc:
         if exc.result is not None:
             finish(exc.result)
@@ -67,7 +72,7 @@ def run_preset(preset: str, content, style, config: Config, on_step=None, refere
     return finish(result)
 
 
-def _run(runner: str, preset: str, content, style, config: Config, on_step, references):
+def _run(runner: str, preset: str, content, style, config: Config, on_step, references, schedule=None):
     if runner == "staged":
         from colorlib.speedups.staged import FAST, colorize_faster
 
@@ -80,6 +85,10 @@ def _run(runner: str, preset: str, content, style, config: Config, on_step, refe
                   f"optimised further with the paper's objective", file=sys.stderr)
         return colorize_from_exemplar(images.as_array(content, "content"), images.as_array(style, "style"), config,
                                       [images.load(r) for r in references], on_step=on_step)
+    if schedule is not None:
+        from colorlib.speedups.multires import colorize_multires
+
+        return colorize_multires(content, style, config, schedule, on_step=on_step)
     from colorlib.paper.colorize import colorize
 
     return colorize(content, style, config, on_step=on_step)

@@ -15,6 +15,11 @@ from __future__ import annotations
 from colorlib.errors import ColorkitError
 from colorlib.speedups.multires import Schedule, Stage
 
+# The preset that makes the figures: neural-style's own losses and defaults, the tool the paper's figures were made
+# with. The paper's equations as written (preset 'paper') keep the print's layout too but leave colour noise that
+# neural-style's TV term removes (docs/reproducing_the_paper.md, "Figure 1 ablation").
+FIGURE_PRESET = "neural-style"
+
 PROFILES = {
     "smoke": dict(size=48, iterations=4),  # seconds on a CPU: checks the plumbing, not the pictures
     "quick": dict(size=192, iterations=1000, precision="auto"),  # the paper's schedule at 192 px, 2-core CPU

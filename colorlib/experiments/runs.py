@@ -14,10 +14,7 @@ from colorlib.record import write_json
 from colorlib.speedups.cache import colorize_cached
 from colorlib.speedups.multires import Schedule, colorize_multires
 
-# The preset that makes the figures: neural-style's own losses and defaults, the tool the paper's figures were made
-# with. The paper's equations as written (preset 'paper') keep the print's layout too but leave colour noise that
-# neural-style's TV term removes: Figure 1's ablation and docs/style_weight_sweep.md show both side by side.
-FIGURE_PRESET = "neural-style"
+FIGURE_PRESET = profiles.FIGURE_PRESET  # neural-style: the tool the paper's figures were made with
 
 
 def settings(profile: str, device: str = "auto", seed: int = 0, preset: str = FIGURE_PRESET, **overrides) -> Config:
