@@ -34,7 +34,7 @@ NOTEBOOKS_DIR = "notebooks"  # relative to the working directory: the notebooks 
 KERNEL = "python3"
 COMMITTED_PROFILE = "quick"  # the profile that made the committed results/: the only one writing there by default
 LOCAL_RESULTS = "results-local"  # git-ignored: every other profile's default output folder (one per profile)
-# Whole runs of `colorkit figures`, measured (every notebook, cold run cache); shown by --help.
+# Whole runs of `colorkit figures` (every notebook), measured; shown by --help.
 MEASURED = {
     "smoke": "about 2 min on a 2-core CPU: a plumbing check at 48-64 px, not the pictures",
     "quick": "about 23 min on a 2-core AMD EPYC (00: 2 min, 01: 450 s, 02: 295 s, 03: 3 s, 04: 392 s, 05: 81 s)",
