@@ -74,14 +74,15 @@ def test_missing_module_of_an_extra_names_the_extra(tmp_path, monkeypatch):
     assert notebook_requirements._extra_hint("numpy") == ""
 
 
-def test_executed_notebook_names_the_final_folder_not_the_temporary_one(tmp_path):
+@pytest.mark.parametrize("relative", [True, False], ids=["relative paths", "absolute paths"])
+def test_executed_notebook_names_the_final_folder_not_the_temporary_one(tmp_path, monkeypatch, relative):
     """The executed copies are committed: no temporary staging path, and results/ seen from notebooks/."""
     (tmp_path / "notebooks").mkdir()
     _notebook(tmp_path / "notebooks" / "01_a.ipynb", 'profile = "quick"\noutput_dir = None', WRITES)
-    out = tmp_path / "results"
-    assert regenerate.main(["--notebooks-dir", str(tmp_path / "notebooks"), "--output-dir", str(out),
-                            "--profile", "smoke", "--quiet"]) == 0
-    text = (out / "notebooks" / "01_a.ipynb").read_text()
+    monkeypatch.chdir(tmp_path)
+    root = "" if relative else str(tmp_path) + os.sep
+    assert regenerate.main(["--notebooks-dir", root + "notebooks", "--output-dir", root + "results", "--quiet"]) == 0
+    text = (tmp_path / "results" / "notebooks" / "01_a.ipynb").read_text()
     assert ".regenerate-" not in text and str(tmp_path) not in text
     assert '"../results"' in text and "wrote ../results" in text
 
@@ -170,7 +171,10 @@ def test_colorkit_figures_killed_mid_notebook_cleans_up_and_keeps_the_results(tm
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
-    assert err.strip().splitlines()[-1].startswith("error: interrupted during 01_slow.ipynb")
+    # The kernel, a child sharing stderr, may print its own shutdown traceback after this line (a race that made
+    # the old check of the last line flaky): look for the one error line of ours, wherever it lands.
+    ours = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(ours) == 1 and ours[0].startswith("error: interrupted during 01_slow.ipynb"), err
     assert (out / "a.txt").read_text() == "old"
     assert not [p for p in os.listdir(out) if p.startswith(".regenerate")]
 

@@ -36,8 +36,8 @@ COMMITTED_PROFILE = "quick"  # the profile that made the committed results/: the
 LOCAL_RESULTS = "results-local"  # git-ignored: every other profile's default output folder (one per profile)
 # Whole runs of `colorkit figures` (every notebook), measured; shown by --help.
 MEASURED = {
-    "smoke": "about 2 min on a 2-core CPU: a plumbing check at 48-64 px, not the pictures",
-    "quick": "about 23 min on a 2-core AMD EPYC (00: 2 min, 01: 450 s, 02: 295 s, 03: 3 s, 04: 392 s, 05: 81 s)",
+    "smoke": "2 min 3 s from a fresh clone on a 2-core CPU (04: 53 s): a plumbing check at 48-64 px, not pictures",
+    "quick": "about 23 min on a 2-core AMD EPYC (01: 450 s, 02: 295 s, 03: 3 s, 04: 392 s, 05: 81 s; 00 about 2 min)",
     "paper": "not timed as a whole; Figure 1's three 512-px columns take 67 s on one H200 (results/gpu/README.md)",
 }
 
@@ -106,7 +106,7 @@ def run_notebook(path: str, output_dir: str, values: dict, kernel: str = KERNEL,
 
     name = os.path.basename(path)
     os.makedirs(output_dir, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=f".regenerate-{os.path.splitext(name)[0]}-", dir=output_dir)
+    staging = tempfile.mkdtemp(prefix=f".regenerate-{os.path.splitext(name)[0]}-", dir=os.path.abspath(output_dir))
     executed = os.path.join(staging, "notebooks", name)
     os.makedirs(os.path.dirname(executed))
     failed_copy = os.path.join(output_dir, "notebooks", name.replace(".ipynb", ".failed.ipynb"))
