@@ -25,6 +25,7 @@ import threading
 import time
 
 from colorlib import data
+from colorlib.atomic import atomic_write
 from colorlib.app.notebook_requirements import missing_requirements
 from colorlib.errors import ColorkitError, first_line
 from colorlib.experiments.profiles import PROFILES
@@ -78,7 +79,7 @@ def _rename_paths(executed: str, names: dict) -> None:
         text = fh.read()
     for path, shown in names.items():
         text = text.replace(path, shown)
-    with open(executed, "w", encoding="utf-8") as fh:
+    with atomic_write(executed, "w", encoding="utf-8") as fh:
         fh.write(text)
 
 
