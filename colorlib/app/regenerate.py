@@ -37,7 +37,7 @@ COMMITTED_PROFILE = "quick"  # the profile that made the committed results/: the
 LOCAL_RESULTS = "results-local"  # git-ignored: every other profile's default output folder (one per profile)
 # Whole runs of `colorkit figures` (every notebook), measured; shown by --help.
 MEASURED = {
-    "smoke": "2 min 3 s from a fresh clone on a 2-core CPU (04: 53 s): a plumbing check at 48-64 px, not pictures",
+    "smoke": "2-2.5 min from a fresh clone on a shared 2-core CPU (04: 55 s): a plumbing check at 48-64 px",
     "quick": "about 23 min on a 2-core AMD EPYC (01: 450 s, 02: 295 s, 03: 3 s, 04: 392 s, 05: 81 s; 00 about 2 min)",
     "paper": "not timed as a whole; Figure 1's three 512-px columns take 67 s on one H200 (results/gpu/README.md)",
 }
