@@ -84,7 +84,7 @@ def compare(pair, runs: dict) -> dict:
     return row
 
 
-def summarise(rows: list) -> dict:
+def summarize(rows: list) -> dict:
     """Per metric, over pairs: mean and max of bf16's difference and of the seed spread, and on how many pairs
     bf16's difference is within it. Within overall: bf16's mean difference ≤ the mean seed spread for every one."""
     out = {}
@@ -136,7 +136,7 @@ def main(argv=None):
         a, s, b = (runs[k]["image"] for k in ("fp32 seed 0", "fp32 seed 1", "bf16 seed 0"))
         images.save(np.concatenate([a, s, b, np.clip(np.abs(b - a) * 10, 0, 1)], axis=1),
                     os.path.join(args.out, f"precision_{pair['name'].replace('<-', '_from_')}.png"))
-        report["summary"] = summarise(report["rows"])
+        report["summary"] = summarize(report["rows"])
         report["machine"]["load_average_end"] = os.getloadavg()
         record.write_json(report, os.path.join(args.out, "precision.json"))
     summary = report["summary"]

@@ -14,7 +14,7 @@ from colorlib.evaluation import metrics
 from colorlib.paper.colorize import colorize
 from colorlib.plots.figures import save
 from colorlib.speedups.early_stop import loss_stalled
-from colorlib.speedups.staged import FAST, FAST_CONFIG, colorize_faster
+from colorlib.speedups.staged import FAST, colorize_faster
 
 EARLY_STOPS = ((1e-3, 20), (1e-4, 20))  # (tolerance, window): where Speedups(early_stop=…) would stop the paper run
 
@@ -25,7 +25,7 @@ def variants(args) -> dict:
     return {
         "paper": (Config.from_preset("paper", iterations=args.paper_iterations, **base),
                   lambda c, s, cfg, on_step: colorize(c, s, cfg, on_step=on_step)),
-        "fast": (Config.from_preset("paper", **{**FAST_CONFIG, **base}),
+        "fast": (Config.from_preset("fast", **base),
                  lambda c, s, cfg, on_step: colorize_faster(c, s, cfg, FAST, on_step=on_step)),
     }
 

@@ -58,7 +58,7 @@ def append_row(path, row):
         os.fsync(fh.fileno())
 
 
-def summarise(rows, min_mean=0.6, min_pair=0.5) -> dict:
+def summarize(rows, min_mean=0.6, min_pair=0.5) -> dict:
     """Per setting: structure per pair and the means; the rule's choice among the paper-relu settings."""
     by = {}
     for r in rows:
@@ -113,7 +113,7 @@ def main():
 
     csv_path, json_path, png_dir = args.out + ".csv", args.out + ".json", args.out
     if args.summary:
-        print_summary(summarise(read_done(csv_path)))
+        print_summary(summarize(read_done(csv_path)))
         return
     os.makedirs(png_dir, exist_ok=True)
     ratios = [float(r) for r in args.ratios.split(",") if r.strip()]
@@ -141,7 +141,7 @@ def main():
 
     def write_json():
         rows = read_done(csv_path)
-        results.write_json({**meta, "summary": summarise(rows) if rows else None, "rows": rows}, json_path)
+        results.write_json({**meta, "summary": summarize(rows) if rows else None, "rows": rows}, json_path)
 
     write_json()
     for setting, ratio in settings:
@@ -181,7 +181,7 @@ def main():
             append_row(csv_path, row)
             write_json()
             print(" ".join(f"{k}={row[k]}" for k in FIELDS if k not in ("png", "size", "iterations")), flush=True)
-    print_summary(summarise(read_done(csv_path)))
+    print_summary(summarize(read_done(csv_path)))
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ def test_api_same_seed_same_array_other_seed_differs(corpus):
 
 def test_same_seed_same_threads_byte_identical_png(corpus, tmp_path, capsys):
     """Two CPU runs with the same seed and the same torch thread count give the same PNG bytes; the JSON records
-    the thread count and the other numerics settings (README, "Determinism")."""
+    the thread count and the other numerics settings (docs/reliability.md, "Determinism")."""
     saved = torch.get_num_threads()
     try:
         for threads in (1, 2):

@@ -1,5 +1,6 @@
-"""The Figure 1 and 2 notebooks, run headless by colorlib.regenerate on the smoke profile and checked against
-tests/reference/ (numbers and golden PNGs); regenerate's atomicity with throwaway notebooks.
+"""The method notebook and the Figure 1 and 2 notebooks, run headless by `colorkit figures`
+(colorlib.app.regenerate) on the smoke profile and checked against tests/reference/ (numbers and golden PNGs).
+regenerate itself, with throwaway notebooks: tests/test_notebooks_regenerate.py.
 
 COLORKIT_UPDATE_REFERENCES=1 rewrites tests/reference/ from this run on purpose (the test then skips).
 
@@ -23,8 +24,8 @@ from colorlib.app import regenerate
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REFERENCE = os.path.join(ROOT, "tests", "reference")
 UPDATE = os.environ.get("COLORKIT_UPDATE_REFERENCES") == "1"
-FIGURE_NOTEBOOKS = ("01_figure1_ukiyoe.ipynb", "02_figure2_optimizers.ipynb")
-PNGS = ("figure1.png", "figure1_ablation.png", "figure2.png", "figure2_losses.png")
+FIGURE_NOTEBOOKS = ("00_method.ipynb", "01_figure1_ukiyoe.ipynb", "02_figure2_optimizers.ipynb")
+PNGS = ("method_iterations.png", "figure1.png", "figure1_ablation.png", "figure2.png", "figure2_losses.png")
 REL_TOL = 1e-3  # losses, learning rates, gradient scale: relative
 ABS_TOL = 0.02  # ΔE2000 (0-100 scale) and colourfulness ratios: absolute
 RMS_TOL = 1.0  # golden PNGs: RMS of the pixel difference on the 0-255 scale (matplotlib.testing.compare)
@@ -33,7 +34,14 @@ RMS_TOL = 1.0  # golden PNGs: RMS of the pixel difference on the 0-255 scale (ma
 def numbers(record: dict) -> dict:
     """The values of a figure JSON that the regression check compares, flattened to 'path': value."""
     out = {}
-    if record["figure"] == "figure1":
+    if record.get("notebook") == "00_method":
+        for part in ("start", "final"):
+            for key in ("content_loss", "style_loss", "total_loss"):
+                out[f"{part}.{key}"] = record[part][key]
+        for key in ("style_weight_used", "hand_vs_library", "delta_e2000", "delta_e2000_gray", "colourfulness_ratio",
+                    "structure_ssim"):
+            out[key] = record[key]
+    elif record["figure"] == "figure1":
         for col in record["columns"]:
             for key in ("content_loss", "style_loss", "total_loss", "delta_e2000", "delta_e2000_gray",
                         "colourfulness_ratio", "structure_ssim"):
@@ -76,29 +84,44 @@ def differences(expected: dict, actual: dict) -> list[str]:
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("smoke")
-    rc = regenerate.main(["--profile", "smoke", "--only", "0[12]_*", "--output-dir", str(out), "--quiet"])
+    rc = regenerate.main(["--profile", "smoke", "--only", "0[012]_*", "--output-dir", str(out), "--quiet"])
     assert rc == 0, "regenerate failed on the smoke profile (its one-line error is printed above)"
     return out
 
 
 @pytest.mark.slow
 def test_smoke_run_writes_every_result(smoke_run):
-    for name in ("figure1.png", "figure1.json", "figure1_ablation.png", "figure1_ablation.json", "figure2.png",
-                 "figure2_losses.png", "figure2.json",
+    for name in ("method.json", "method_iterations.png", "figure1.png", "figure1.json", "figure1_ablation.png",
+                 "figure1_ablation.json", "figure2.png", "figure2_losses.png", "figure2.json",
                  *(f"notebooks/{nb}" for nb in FIGURE_NOTEBOOKS)):
         assert (smoke_run / name).is_file(), f"{name} missing from {smoke_run}"
     assert not [p for p in os.listdir(smoke_run) if p.startswith(".regenerate")], "staging folder left behind"
     record = json.loads((smoke_run / "figure1.json").read_text())
     assert record["profile"] == "smoke" and record["params"]["size"] == 48
     assert len(record["columns"]) >= 3 and record["versions"]["torch"]
-    executed = nbformat.read(smoke_run / "notebooks" / FIGURE_NOTEBOOKS[1], as_version=4)
+    executed = nbformat.read(smoke_run / "notebooks" / "02_figure2_optimizers.ipynb", as_version=4)
     printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
     assert "L-BFGS (no tuning, lr 1) vs SGD" in printed  # the computed verdict is shown
     assert all("structure_ssim" in c for c in record["columns"])
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("stem", ["figure1", "figure1_ablation", "figure2"])
+def test_method_notebook_shows_the_method(smoke_run):
+    """00_method: the hand-written L-BFGS loop equals optimize()'s, and the images are embedded in the notebook."""
+    record = json.loads((smoke_run / "method.json").read_text())
+    assert record["profile"] == "smoke" and record["final"]["iteration"] == record["params"]["iterations"]
+    assert record["hand_vs_library"] < 1e-6  # the closure in the notebook is the library's loop
+    executed = nbformat.read(smoke_run / "notebooks" / "00_method.ipynb", as_version=4)
+    pngs = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(pngs) >= 7  # images, feature maps, Gram matrices, schedule, iterations, losses, result
+    equations = "".join(c.source for c in executed.cells if c.cell_type == "markdown")
+    for latex in (r"\mathcal{L}_{content}(p, x, l)", "G^l = F^l(F^l)^T", r"E_l = \frac{1}{4N_l^2 M_l^2}",
+                  r"\mathcal{L}_{style}(a,x) = \sum_{l=0}^{L} w_l E_l", r"\mathcal{L}_{total}(p, a, x)"):
+        assert equations.count(latex) == 1, latex  # each of the paper's equations once, in its notation
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", ["method", "figure1", "figure1_ablation", "figure2"])
 def test_numbers_match_reference(smoke_run, stem):
     actual = numbers(json.loads((smoke_run / f"{stem}.json").read_text()))
     path = os.path.join(REFERENCE, f"{stem}.json")
@@ -151,94 +174,6 @@ def test_notebook_is_committed_clean_with_papermill_parameters(name):
     assert set(regenerate.parameters_for(path, dict.fromkeys(("profile", "device", "seed", "output_dir")))) == {
         "profile", "device", "seed", "output_dir"}
     assert not any("matplotlib" in c.source or "plt." in c.source for c in code), "plotting belongs in colorlib"
-
-
-# --- regenerate: order, filtering, parameters, atomicity (throwaway notebooks, a few seconds) -------------
-
-def _notebook(path, params: str, body: str):
-    nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell(params)
-    cell.metadata["tags"] = ["parameters"]
-    nb.cells = [cell, nbformat.v4.new_code_cell(body)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
-
-
-def test_find_notebooks_sorts_and_filters(tmp_path):
-    for name in ("02_b.ipynb", "01_a.ipynb", "10_c.ipynb", "draft.ipynb", "1_x.ipynb"):
-        (tmp_path / name).write_text("{}")
-    def names(only=None):
-        return [os.path.basename(p) for p in regenerate.find_notebooks(str(tmp_path), only)]
-
-    assert names() == ["01_a.ipynb", "02_b.ipynb", "10_c.ipynb"]
-    assert names("0[12]_*") == ["01_a.ipynb", "02_b.ipynb"]
-    assert names("02") == ["02_b.ipynb"]
-    assert names("99") == []
-
-
-def test_failing_notebook_leaves_previous_results_intact(tmp_path, capsys):
-    notebooks, out = tmp_path / "nb", tmp_path / "results"
-    notebooks.mkdir()
-    (out / "sub").mkdir(parents=True)
-    for name in ("a.txt", "b.txt", "sub/c.txt"):
-        (out / name).write_text("old")
-    # 01 declares only profile and output_dir: regenerate must not pass device or seed to it.
-    _notebook(notebooks / "01_ok.ipynb", 'profile = "quick"\noutput_dir = "."',
-              "import os\nnames = sorted(k for k in ('profile', 'device', 'seed') if k in globals())\n"
-              "open(os.path.join(output_dir, 'a.txt'), 'w').write(profile + ' ' + ','.join(names))")
-    _notebook(notebooks / "02_fails.ipynb", 'profile = "quick"\ndevice = "auto"\nseed = 0\noutput_dir = "."',
-              "import os\nos.makedirs(os.path.join(output_dir, 'sub'))\n"
-              "open(os.path.join(output_dir, 'b.txt'), 'w').write('new')\n"
-              "open(os.path.join(output_dir, 'sub', 'c.txt'), 'w').write('new')\n"
-              "raise ValueError('broken on purpose')")
-    _notebook(notebooks / "03_never.ipynb", 'output_dir = "."', "open(output_dir + '/d.txt', 'w').write('new')")
-    rc = regenerate.main(["--profile", "smoke", "--notebooks-dir", str(notebooks), "--output-dir", str(out),
-                          "--quiet"])
-    assert rc == 1
-    err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and err.startswith("error: 02_fails.ipynb failed") and "broken on purpose" in err
-    assert (out / "a.txt").read_text() == "smoke profile"  # the notebook before the failure was published
-    assert (out / "b.txt").read_text() == "old" and (out / "sub" / "c.txt").read_text() == "old"
-    assert not (out / "d.txt").exists()  # nothing after the failure ran
-    assert (out / "notebooks" / "01_ok.ipynb").is_file()
-    assert (out / "notebooks" / "02_fails.failed.ipynb").is_file()  # kept for inspection, beside, not over
-    assert not (out / "notebooks" / "02_fails.ipynb").exists()
-    assert not [p for p in os.listdir(out) if p.startswith(".regenerate")]
-
-
-def test_colorkit_figures_killed_mid_notebook_cleans_up_and_keeps_the_results(tmp_path):
-    """`kill` of the documented command (colorkit figures → regenerate.main via the CLI) acts like Ctrl-C."""
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    notebooks, out = tmp_path / "nb", tmp_path / "results"
-    notebooks.mkdir()
-    out.mkdir()
-    (out / "a.txt").write_text("old")
-    started = tmp_path / "started"
-    _notebook(notebooks / "01_slow.ipynb", 'output_dir = "."',
-              f"import os, time\nopen(os.path.join(output_dir, 'a.txt'), 'w').write('new')\n"
-              f"open({str(started)!r}, 'w').close()\ntime.sleep(120)")
-    proc = subprocess.Popen([sys.executable, "-m", "colorlib", "figures", "--notebooks-dir", str(notebooks),
-                             "--output-dir", str(out), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    deadline = time.monotonic() + 120
-    while not started.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert started.exists(), "the notebook never started"
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130
-    assert err.strip().splitlines()[-1].startswith("error: interrupted during 01_slow.ipynb")
-    assert (out / "a.txt").read_text() == "old"
-    assert not [p for p in os.listdir(out) if p.startswith(".regenerate")]
-
-
-def test_no_matching_notebook_is_a_one_line_error(tmp_path, capsys):
-    assert regenerate.main(["--notebooks-dir", str(tmp_path), "--only", "07", "--quiet"]) == 2
-    assert capsys.readouterr().err.strip().startswith("error: no notebook matching 07")
 
 
 # --- the computed verdicts (pure functions of a record) -----------------------------------------------------

@@ -10,7 +10,7 @@ from colorlib.evaluation import metrics
 from colorlib.speedups import cache
 from colorlib.speedups.backend import tune_backend
 from colorlib.speedups.early_stop import loss_stalled
-from colorlib.speedups.staged import FAST, FAST_CONFIG, Speedups, colorize_faster
+from colorlib.speedups.staged import FAST, Speedups, colorize_faster
 
 
 def test_bf16_losses_close_to_fp32(motorcycle):
@@ -68,7 +68,7 @@ def test_paper_preset_has_no_speed_option():
 
 
 def test_fast_preset_runs(motorcycle):
-    cfg = Config.from_preset("paper", **{**FAST_CONFIG, "size": 64, "iterations": 3})
+    cfg = Config.from_preset("fast", size=64, iterations=3)
     res = colorize_faster(motorcycle["content"], motorcycle["style"], cfg, FAST)
     assert res.image.shape[:2] == (43, 64) and np.isfinite(res.image).all() and len(res.history) == 3
     assert res.params["speedups"]["chroma_size_ratio"] == 0.5

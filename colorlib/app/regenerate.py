@@ -1,10 +1,15 @@
 """Regenerate every result: run each notebooks/NN_*.ipynb headless with papermill, in order.
 
-    colorkit figures --profile quick|smoke|paper [--only PATTERN] [--output-dir results] [--no-cache]
+    colorkit figures --profile quick|smoke|paper [--only PATTERN] [--output-dir DIR] [--no-cache]
 
-Each notebook gets the parameters it declares among profile, device, seed and output_dir. It writes into a fresh
-temporary folder inside the output folder; only when it finishes are its files moved into place (the executed
-notebook to OUTPUT/notebooks/), so a notebook that fails leaves the previous results as they were."""
+Only the profile that made the committed results (quick) writes into results/ by default; the others write into
+the git-ignored results-local/PROFILE/, so a hand run never changes a committed file. Before the first notebook
+starts, every module the selected notebooks import is imported here once: a missing extra (Dask, papermill,
+ipywidgets, …) is one line, not a failure minutes in. Each notebook gets the parameters it declares among profile,
+device, seed and output_dir. It writes into a fresh temporary folder inside the output folder; only when it
+finishes are its files moved into place (the executed notebook to OUTPUT/notebooks/, with the temporary folder's
+path written as the final one, relative to the notebook where it lies inside the repository), so a notebook that
+fails leaves the previous results as they were."""
 from __future__ import annotations
 
 import argparse
@@ -20,12 +25,22 @@ import threading
 import time
 
 from colorlib import data
+from colorlib.atomic import atomic_write
+from colorlib.app.notebook_requirements import missing_requirements
 from colorlib.errors import ColorkitError, first_line
 from colorlib.experiments.profiles import PROFILES
 
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
 NOTEBOOKS_DIR = "notebooks"  # relative to the working directory: the notebooks come with a clone, not the wheel
 KERNEL = "python3"
+COMMITTED_PROFILE = "quick"  # the profile that made the committed results/: the only one writing there by default
+LOCAL_RESULTS = "results-local"  # git-ignored: every other profile's default output folder (one per profile)
+# Whole runs of `colorkit figures` (every notebook), measured; shown by --help.
+MEASURED = {
+    "smoke": "2-2.5 min from a fresh clone on a shared 2-core CPU (04: 55 s): a plumbing check at 48-64 px",
+    "quick": "about 23 min on a 2-core AMD EPYC (01: 450 s, 02: 295 s, 03: 3 s, 04: 392 s, 05: 81 s; 00 about 2 min)",
+    "paper": "not timed as a whole; Figure 1's three 512-px columns take 67 s on one H200 (results/gpu/README.md)",
+}
 
 
 def find_notebooks(folder: str = NOTEBOOKS_DIR, only: str | None = None) -> list[str]:
@@ -43,6 +58,29 @@ def parameters_for(path: str, values: dict) -> dict:
 
     declared = papermill.inspect_notebook(path)
     return {k: v for k, v in values.items() if k in declared}
+
+
+def default_output_dir(profile: str) -> str:
+    """results/ for the profile that made the committed results, results-local/PROFILE/ (git-ignored) otherwise."""
+    return "results" if profile == COMMITTED_PROFILE else os.path.join(LOCAL_RESULTS, profile)
+
+
+def _shown_path(output_dir: str, notebook: str) -> str:
+    """How an executed notebook names its output folder: relative to the notebook's folder when both lie in one
+    repository (results/ seen from notebooks/ is ../results), else absolute."""
+    out, home = os.path.abspath(output_dir), os.path.dirname(os.path.abspath(notebook))
+    root = os.path.dirname(home)
+    return os.path.relpath(out, home) if os.path.commonpath([out, root]) == root else out
+
+
+def _rename_paths(executed: str, names: dict) -> None:
+    """Replace each path of `names` (path -> how to show it) wherever the executed notebook names it."""
+    with open(executed, encoding="utf-8") as fh:
+        text = fh.read()
+    for path, shown in names.items():
+        text = text.replace(path, shown)
+    with atomic_write(executed, "w", encoding="utf-8") as fh:
+        fh.write(text)
 
 
 def _move_tree(src: str, dest: str) -> list[str]:
@@ -69,7 +107,7 @@ def run_notebook(path: str, output_dir: str, values: dict, kernel: str = KERNEL,
 
     name = os.path.basename(path)
     os.makedirs(output_dir, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=f".regenerate-{os.path.splitext(name)[0]}-", dir=output_dir)
+    staging = tempfile.mkdtemp(prefix=f".regenerate-{os.path.splitext(name)[0]}-", dir=os.path.abspath(output_dir))
     executed = os.path.join(staging, "notebooks", name)
     os.makedirs(os.path.dirname(executed))
     failed_copy = os.path.join(output_dir, "notebooks", name.replace(".ipynb", ".failed.ipynb"))
@@ -88,6 +126,9 @@ def run_notebook(path: str, output_dir: str, values: dict, kernel: str = KERNEL,
         except Exception as exc:  # kernel missing or died, unreadable notebook, ...
             _keep_failed(executed, failed_copy)
             raise ColorkitError(f"{name} could not run: {type(exc).__name__}: {first_line(str(exc))}") from None
+        source = os.path.abspath(path)  # shown as notebooks/NAME, as `make results` runs it
+        _rename_paths(executed, {os.path.abspath(staging): _shown_path(output_dir, path),
+                                 source: os.path.join(os.path.basename(os.path.dirname(source)), name)})
         if os.path.exists(failed_copy):
             os.remove(failed_copy)
         return _move_tree(staging, output_dir)
@@ -113,14 +154,22 @@ def _cell_output_only(record: logging.LogRecord) -> bool:
                                                         "Executing notebook with kernel"))
 
 
+class _Help(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    def _get_help_string(self, action):  # no "(default: None)" where the help says what None means
+        return action.help if action.default is None else super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="colorkit figures", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--profile", default="quick", choices=list(PROFILES),
-                   help="run size: smoke (CI, seconds), quick (2-core CPU), paper (GPU)")
+    times = "\n".join(f"  {k:6s} {MEASURED.get(k, 'not timed')}" for k in PROFILES)
+    p = argparse.ArgumentParser(prog="colorkit figures", description=__doc__.split("\n\n")[0] + "\n\n"
+                                "Profiles, with the measured time of a whole run:\n" + times, formatter_class=_Help)
+    p.add_argument("--profile", default=COMMITTED_PROFILE, choices=list(PROFILES),
+                   help="run size: smoke (CI plumbing check), quick (2-core CPU), paper (GPU); times above")
     p.add_argument("--only", metavar="PATTERN", help="run only notebooks whose file name matches this glob, "
                                                      "e.g. '0[12]_*' or 02")
-    p.add_argument("--output-dir", default="results", help="where results go (executed notebooks in notebooks/)")
+    p.add_argument("--output-dir", help=f"where results go (executed notebooks in notebooks/); default: results/ "
+                                        f"for --profile {COMMITTED_PROFILE} (the committed results), else "
+                                        f"{LOCAL_RESULTS}/PROFILE/ (git-ignored)")
     p.add_argument("--notebooks-dir", default=NOTEBOOKS_DIR, help="where the NN_*.ipynb notebooks are")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
     p.add_argument("--seed", type=int, default=0, help="random seed passed to every notebook")
@@ -151,6 +200,11 @@ def main(argv=None, handle_sigterm: bool | None = None) -> int:
         print(f"error: no notebook matching {args.only or NOTEBOOK_PATTERN} in {args.notebooks_dir}",
               file=sys.stderr)
         return 2
+    missing = missing_requirements(notebooks, args.kernel)
+    if missing:
+        print(f"error: {'; '.join(missing)}; no notebook was run", file=sys.stderr)
+        return 2
+    output_dir = args.output_dir or default_output_dir(args.profile)
     try:  # every print the notebooks use, before hours of work: one line naming the folder to fill if missing
         data.require(data.pair_files(), download=True)
     except ColorkitError as exc:
@@ -165,7 +219,7 @@ def main(argv=None, handle_sigterm: bool | None = None) -> int:
         print(f"[{n}/{len(notebooks)}] {name} (profile {args.profile})", flush=True)
         start = time.perf_counter()
         try:
-            files = run_notebook(path, args.output_dir, values, args.kernel, progress=not args.quiet,
+            files = run_notebook(path, output_dir, values, args.kernel, progress=not args.quiet,
                                  log_output=not args.quiet)
         except ColorkitError as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -176,7 +230,7 @@ def main(argv=None, handle_sigterm: bool | None = None) -> int:
         print(f"[{n}/{len(notebooks)}] {name} done in {time.perf_counter() - start:.1f} s: "
               f"{', '.join(files)}", flush=True)
     print(f"all {len(notebooks)} notebook(s) done in {time.perf_counter() - total:.1f} s; results in "
-          f"{args.output_dir}/", flush=True)
+          f"{output_dir}/", flush=True)
     return 0
 
 

@@ -196,7 +196,6 @@ def summarize(rows: list[dict]) -> list[dict]:
     return sorted(out, key=lambda r: (math.isnan(r["delta_e2000"]), r["delta_e2000"]))
 
 
-summarise = summarize  # the old spelling, for notebooks/04_evaluation.ipynb until it calls summarize: then delete
 
 
 def slug(name: str) -> str:

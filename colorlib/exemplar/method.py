@@ -130,4 +130,6 @@ def colorize_exemplar(content, style, size: int = 256, references=(),
     gray = color.to_gray(images.resize(images.as_array(content, "content"), size))
     refs = [images.resize(images.as_array(r, "style" if i == 0 else "reference"), size)
             for i, r in enumerate((style, *references))]
+    if size < params.grid:  # a grid finer than the image adds cost (∝ grid⁴), no information: smoke's 48 px
+        params = params.replace(grid=size)
     return colorize_references(gray, refs, params)

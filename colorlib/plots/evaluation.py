@@ -13,7 +13,7 @@ PANEL = (1.2, 0.88)  # inches per example image: 120 x 88 px at DPI 100, which k
 
 def summary(summary_rows: list[dict], rows: list[dict]) -> Figure:
     """Mean ΔE2000 (x, lower is better) against colourfulness ratio (y, 1 = as colourful as the truth) per
-    method (summary_rows: colorlib.evaluation.runner.summarise(rows)), each pair of `rows` a faint dot."""
+    method (summary_rows: colorlib.evaluation.runner.summarize(rows)), each pair of `rows` a faint dot."""
     fig = Figure(figsize=(6.4, 4.4), dpi=DPI, layout="constrained")
     ax = fig.subplots()
     cmap = colormaps["tab10"]
