@@ -93,7 +93,7 @@ def main(argv=None) -> int:
                   schedules={k: dict(text=v.to_text(), **v.to_dict()) for k, v in named.items()},
                   machine=dict(cpu=cpu_model(), cores=os.cpu_count(), torch_threads=torch.get_num_threads(),
                                cpu_flags={f: f in cpu_flags() for f in FLAGS}, load_average_start=os.getloadavg()),
-                  versions=versions(), pairs=[])
+                  versions=versions(), commit=_commit(), command=" ".join(sys.argv), pairs=[])
     start = time.perf_counter()
     for index in (int(i) for i in args.pairs.split(",")):
         pair, row = runs.pair_at(index, args.size), data.pairs()[index]
@@ -153,6 +153,17 @@ def summary(report: dict, names: list) -> dict:
                      f"ΔE2000 to the full recipe for {o['pairs_within_delta_e2000']}/{o['pairs']} pairs, on "
                      f"structure for {o['pairs_within_structure']}/{o['pairs']}")
     return dict(full_recipe=full, schedules=out, lines=lines)
+
+
+def _commit() -> str | None:
+    """The checkout's commit (the code the runs measured), or None outside a git clone."""
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
+                              cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip() or None
+    except OSError:
+        return None
 
 
 def _figure(truth, shown: dict, entry: dict, path: str) -> None:
