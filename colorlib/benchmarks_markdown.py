@@ -170,6 +170,15 @@ def time_to_quality(results: Results) -> str:
                   "ΔE2000 to the full recipe (seed 0)"], rows)
 
 
+def time_to_quality_seconds(name: str):
+    """summary.schedules[name].seconds, or summary.full_recipe.seconds for name 'full': mean seconds per image."""
+    def value(results: Results) -> str:
+        summary = results(TIME_TO_QUALITY)["summary"]
+        row = summary["full_recipe"] if name == "full" else summary["schedules"][name]
+        return f"{row['seconds']:.0f}"
+    return value
+
+
 def time_to_quality_summary(results: Results) -> str:
     """summary.lines: per schedule, its mean seconds, quality and how many pairs are within the seed spread."""
     return "\n".join(f"- {line}" for line in results(TIME_TO_QUALITY)["summary"]["lines"])

@@ -56,6 +56,8 @@ VALUES = {
     "speed.512-fp32-minutes": bench.run_minutes(bench.SPEED, 512, "fp32"),
     "speed.512-bf16": bench.iteration_seconds(bench.SPEED, 512, "bf16"),
     "speed.256-fp32": bench.iteration_seconds(bench.SPEED, 256, "fp32"),
+    "ttq.quick-seconds": bench.time_to_quality_seconds("quick"),
+    "ttq.full-seconds": bench.time_to_quality_seconds("full"),
     "precision.bf16-time": lambda r: res.f(r(bench.PRECISION[0])["summary"]["bf16_over_fp32_seconds_per_iteration"]),
 }
 

@@ -78,22 +78,23 @@ def schedule(stages) -> str:
 
 def figure1(results: Results, source: str = FIGURE1) -> str:
     """columns[*]: structure_ssim, colourfulness_ratio, delta_e2000 (delta_e2000_gray), seconds; summary.mean_*;
-    params.size / params.iterations / profile in the header; stages or schedule when the JSON has them."""
+    profile, params.size and params.iterations in the header — or, for a multi-resolution run, the stages its
+    columns ran (columns[*].schedule: size, iterations_run)."""
     d = results(source)
     params, columns, s = d["params"], d["columns"], d["summary"]
-    plan = d.get("schedule", params.get("schedule"))
-    about = [d.get("profile")] + [f"{params[k]} {unit}" for k, unit in (("size", "px"), ("iterations", "iterations"))
-                                  if params.get(k) is not None] + ([schedule(plan)] if plan else [])
+    stages = columns[0].get("schedule") if columns else None
+    about = [d.get("profile"), f"{params['size']} px" if params.get("size") else None]
+    about += ([schedule([dict(size=st["size"], iterations=st["iterations_run"]) for st in stages])] if stages
+              else [f"{params['iterations']} iterations"] if params.get("iterations") is not None else [])
     header = [f"print ← style ({', '.join(str(a) for a in about if a)})", "structure", "colourfulness / truth",
               "ΔE2000 (gray input)"]
-    staged = any("stages" in c for c in columns)
     timed = all(isinstance(c.get("seconds"), (int, float)) for c in columns)
-    header += ["stages"] * staged + ["seconds"] * timed
+    header += ["seconds"] * timed
     rows = [[pair(c["name"]), f(c["structure_ssim"]), f(c["colourfulness_ratio"]),
-             f"{f(c['delta_e2000'], 1)} ({f(c['delta_e2000_gray'], 1)})"]
-            + [schedule(c.get("stages", ""))] * staged + [f(c.get("seconds"), 0)] * timed for c in columns]
+             f"{f(c['delta_e2000'], 1)} ({f(c['delta_e2000_gray'], 1)})"] + [f(c.get("seconds"), 0)] * timed
+            for c in columns]
     rows.append(["mean", f"**{f(s['mean_structure_ssim'])}**", f"**{f(s['mean_colourfulness_ratio'])}**",
-                 f"{f(s['mean_delta_e2000'], 1)} ({f(s['mean_delta_e2000_gray'], 1)})"] + [""] * (staged + timed))
+                 f"{f(s['mean_delta_e2000'], 1)} ({f(s['mean_delta_e2000_gray'], 1)})"] + [""] * timed)
     return table(header, rows)
 
 

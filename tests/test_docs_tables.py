@@ -107,16 +107,16 @@ def test_a_missing_results_file_names_it(tmp_path):
 
 
 def test_figure1_renders_the_size_and_the_optional_stages_from_the_json(tmp_path):
-    """Figure 1's table takes its size from params and shows a multi-resolution schedule when the JSON has one."""
+    """Figure 1's table takes its size from params and shows the multi-resolution stages its columns ran."""
     root = copy_of_the_repository(tmp_path)
     source = root / "results" / "figure1.json"
     data = json.loads(source.read_text(encoding="utf-8"))
     data["params"]["size"] = 512
     for column in data["columns"]:
-        column["stages"] = [{"size": 128, "iterations": 400}, {"size": 512, "iterations": 150}]
+        column["schedule"] = [{"size": 128, "iterations_run": 400}, {"size": 512, "iterations_run": 150}]
     source.write_text(json.dumps(data), encoding="utf-8")
 
     text = docs_tables.TABLES["figure1"](docs_tables.Results(root))
     header = text.splitlines()[0]
-    assert "512 px" in header and "192 px" not in header and "| stages |" in header
+    assert "512 px" in header and "192 px" not in header and "iterations" not in header
     assert "128 px × 400 → 512 px × 150" in text
