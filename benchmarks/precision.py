@@ -33,9 +33,9 @@ import torch  # noqa: E402
 
 from colorlib import Config, DivergenceError, data, hardware, images, record  # noqa: E402
 from colorlib.evaluation import metrics, runner  # noqa: E402
-from colorlib.speedups.cache import colorize_cached  # noqa: E402
 from colorlib.experiments.profiles import profile  # noqa: E402
 from colorlib.experiments.runs import FIGURE_PRESET  # noqa: E402
+from colorlib.speedups.cache import colorize_cached  # noqa: E402
 
 METRICS = ("delta_e2000", "structure_ssim", "colourfulness_ratio")
 RUNS = (("fp32", 0), ("fp32", 1), ("bf16", 0))  # fp32 seed 0 is the reference of both comparisons

@@ -238,7 +238,7 @@ def writable_format(path) -> str:
     return fmt
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cannot_write(fmt: str) -> str | None:
     """Why Pillow cannot write an RGB image as `fmt` (None if it can)."""
     if fmt not in Image.SAVE:

@@ -13,7 +13,6 @@ from colorlib.atomic import atomic_write
 from colorlib.errors import ColorkitError
 from reliability_corpus import CPU, LONG_STEM, TINY, _fake_result, _leftovers, _main, _pair, _rng_rgb
 
-
 # --- nothing lost ----------------------------------------------------------------------------------------------
 
 def test_atomic_write_failure_keeps_previous_file(tmp_path):

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from colorlib.evaluation import baselines, metrics
 from colorlib import color, images
 from colorlib.errors import ColorkitError
+from colorlib.evaluation import baselines, metrics
 from colorlib.evaluation.registry import METHODS
 
 NAMES = ("gray", "reinhard", "welsh")

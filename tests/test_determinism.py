@@ -9,7 +9,6 @@ import torch
 import colorlib
 from reliability_corpus import CPU, TINY, _cli, _main
 
-
 # --- reproducibility -------------------------------------------------------------------------------------------
 
 def test_cli_same_seed_same_bytes_and_full_record(corpus, tmp_path):

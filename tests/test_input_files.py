@@ -16,7 +16,6 @@ from colorlib import file_input, images
 from colorlib.errors import ColorkitError
 from reliability_corpus import CPU, ROOT, TINY, _fake_result, _main, _rng_rgb
 
-
 # --- inputs read once, only files and standard input -------------------------------------------------
 
 def test_load_refuses_pipes_devices_folders_sockets_without_blocking(tmp_path):

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from skimage import data as skdata
 
-from colorlib.app import cli
 from colorlib import color, images
-from colorlib.evaluation import retrieval
+from colorlib.app import cli
 from colorlib.errors import ColorkitError
+from colorlib.evaluation import retrieval
 
 SIZE = 64  # small descriptors keep the test fast; relu4_1 is then 8x8
 

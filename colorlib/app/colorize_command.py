@@ -11,14 +11,22 @@ import sys
 
 from colorlib import atomic, file_input, images, record
 from colorlib.app.auto_style import auto_style, candidates
-from colorlib.app.profile_option import profile_of
 from colorlib.app.input_checks import check_inputs, colour_content_notice
 from colorlib.app.memory import needed, out_of_memory
 from colorlib.app.output_checks import check_output
+from colorlib.app.profile_option import profile_of
 from colorlib.app.progress import Progress
 from colorlib.app.runners import run_preset, runner_of
-from colorlib.errors import (EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK, ColorkitError, DivergenceError, Interrupted,
-                             one_line, stop_message)
+from colorlib.errors import (
+    EXIT_DIVERGED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    ColorkitError,
+    DivergenceError,
+    Interrupted,
+    one_line,
+    stop_message,
+)
 from colorlib.hashes import sha256_file
 from colorlib.paper.config import Config
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import os
 
+import colorlib.experiments.sweep.runs as runs
 from colorlib.atomic import atomic_write
 from colorlib.errors import ColorkitError, DivergenceError, first_line
-import colorlib.experiments.sweep.runs as runs
 from colorlib.experiments.sweep.environment import mismatch
 from colorlib.hashes import sha256_bytes
 
