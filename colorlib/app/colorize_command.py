@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 from colorlib import atomic, file_input, images, record
 from colorlib.app.auto_style import auto_style, candidates
@@ -48,7 +49,8 @@ def run(args, config: Config) -> int:
 
 def _colorize(args, config: Config, inputs: dict, found: list) -> int:
     _, colour = check_inputs(args, config, inputs)
-    extra, voters = {}, []
+    extra: dict[str, Any] = {}
+    voters: list = []
     if found:
         args.style, ranking = auto_style(args, config, found)
         inputs["style"] = args.style

@@ -68,7 +68,7 @@ def _curve(ax, histories, labels, field, ylabel):
 def figure2(images: dict, histories: dict, labels: dict, titles: dict | None = None) -> Figure:
     """The paper's Figure 2: the four variants as a 2×2 image grid, their total-loss curves beside it."""
     fig = Figure(figsize=(11.5, 5.4), dpi=DPI, layout="constrained")
-    left, right = fig.subfigures(1, 2, width_ratios=(1.15, 1.0))
+    left, right = fig.subfigures(1, 2, squeeze=False, width_ratios=(1.15, 1.0))[0]
     _fill_grid(left.subplots(2, 2).ravel(), images, titles or labels)
     ax = right.subplots()
     _curve(ax, histories, labels, "total_loss", "total loss  α·L_content + β·L_style")

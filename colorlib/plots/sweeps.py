@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from typing import Any
 
 from matplotlib.figure import Figure
 
@@ -32,7 +33,7 @@ def heatmaps(rows, x: str = "style_weight", y: str = "decay",
         full = max(max(line) for line in n) if n else 0
         data = [[math.nan if v is None else v for v in line] for line in grid]
         finite = [v for line in data for v in line if not math.isnan(v)]
-        kw = {"cmap": "viridis_r"}
+        kw: dict[str, Any] = {"cmap": "viridis_r"}
         if value == "colourfulness_gap" and finite:
             top = max(abs(v) for v in finite) or 1.0
             kw = {"cmap": "RdBu_r", "vmin": -top, "vmax": top}
