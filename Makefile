@@ -24,9 +24,10 @@ $(VENV)/.installed: pyproject.toml
 test: venv lint
 	$(PY) -m pytest -q
 
-# ruff (configured in pyproject.toml) over the package, tests and benchmarks
+# ruff over the package, tests, benchmarks and notebooks, then mypy over the package (both configured in pyproject.toml)
 lint: venv
-	$(VENV)/bin/ruff check colorlib tests benchmarks
+	$(VENV)/bin/ruff check colorlib tests benchmarks notebooks
+	$(VENV)/bin/mypy colorlib
 
 test-fast: venv
 	$(PY) -m pytest -q -m "not slow"

@@ -20,9 +20,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import torch  # noqa: E402
 
 from colorlib import color, data, images  # noqa: E402
+from colorlib.atomic import atomic_write  # noqa: E402
 from colorlib.evaluation import metrics, registry, retrieval  # noqa: E402
 from colorlib.record import versions, write_json  # noqa: E402
-from colorlib.atomic import atomic_write  # noqa: E402
 
 METHODS = ("best", "best-1ref", "reinhard", "reinhard-pooled")
 

@@ -33,9 +33,9 @@ import torch  # noqa: E402
 
 from colorlib import Config, DivergenceError, data, hardware, images, record  # noqa: E402
 from colorlib.evaluation import metrics, runner  # noqa: E402
-from colorlib.speedups.cache import colorize_cached  # noqa: E402
 from colorlib.experiments.profiles import profile  # noqa: E402
 from colorlib.experiments.runs import FIGURE_PRESET  # noqa: E402
+from colorlib.speedups.cache import colorize_cached  # noqa: E402
 
 METRICS = ("delta_e2000", "structure_ssim", "colourfulness_ratio")
 RUNS = (("fp32", 0), ("fp32", 1), ("bf16", 0))  # fp32 seed 0 is the reference of both comparisons
@@ -96,7 +96,7 @@ def summarize(rows: list) -> dict:
                       within=statistics.mean(b) <= statistics.mean(s))
     fp32_s, bf16_s = ([r["runs"][k]["seconds_per_iteration"] for r in rows] for k in ("fp32 seed 0", "bf16 seed 0"))
     out["bf16_within_fp32_seed_spread"] = all(out[m]["within"] for m in METRICS + ("image",))
-    out["bf16_over_fp32_seconds_per_iteration"] = statistics.median(b / f for b, f in zip(bf16_s, fp32_s))
+    out["bf16_over_fp32_seconds_per_iteration"] = statistics.median(b / f for b, f in zip(bf16_s, fp32_s, strict=True))
     return out
 
 

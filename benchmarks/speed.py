@@ -49,8 +49,9 @@ def machine(device) -> dict:
     out = dict(cpu=hardware.cpu_model(), cores=os.cpu_count(), torch_threads=torch.get_num_threads(),
                cpu_flags={f: f in flags for f in FLAGS}, torch=torch.__version__, device=str(device),
                default_precision=dict(zip(("precision", "reason"),
-                                          hardware.resolve_precision(Config().precision, device))),
-               auto_precision=dict(zip(("precision", "reason"), hardware.resolve_precision("auto", device))))
+                                          hardware.resolve_precision(Config().precision, device), strict=True)),
+               auto_precision=dict(zip(("precision", "reason"), hardware.resolve_precision("auto", device),
+                                           strict=True)))
     if device.type == "cuda":
         out["gpu"] = torch.cuda.get_device_name(device)
     return out

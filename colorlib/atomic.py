@@ -132,7 +132,7 @@ def write_together(files: dict) -> None:
     shown = [os.fspath(p) for p in files]
     paths = [os.path.abspath(p) for p in shown]
     payloads = list(files.values())
-    name = dict(zip(paths, shown))
+    name = dict(zip(paths, shown, strict=True))
     for path in paths:
         check_target(path, name[path])
     folders = sorted({os.path.dirname(p) for p in paths})
@@ -154,7 +154,7 @@ def _replace_together(paths: list, payloads: list, name: dict) -> None:
     temps, backups, done = {}, {}, []
     current = paths[0]
     try:
-        for path, payload in zip(paths, payloads):
+        for path, payload in zip(paths, payloads, strict=True):
             current = path
             temps[path] = _temp_beside(path, raise_os_error=True)
             with open(temps[path], "wb") as fh:

@@ -16,8 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from colorlib import benchmarks_markdown as bench
-from colorlib import results_markdown as res
+from colorlib import benchmarks_markdown as bench, results_markdown as res
 from colorlib.atomic import atomic_write
 from colorlib.errors import ColorkitError
 from colorlib.results_markdown import Results

@@ -158,7 +158,8 @@ def _read_stdin(name: str, limit: int | None) -> bytes:
 
 def _read_bounded(stream, name: str, limit: int | None) -> bytes:
     """Read to the end in chunks, stopping past `limit` bytes: nothing is allocated from the limit itself."""
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         chunk = stream.read(CHUNK)
         if not chunk:

@@ -27,7 +27,7 @@ import re
 import warnings
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, TiffImagePlugin, UnidentifiedImageError
 
 from colorlib.atomic import atomic_write
 from colorlib.errors import ColorkitError, first_line
@@ -63,7 +63,7 @@ def decode(data: bytes, name: str = "image") -> np.ndarray:
     try:
         with pixel_limit(limit), warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
+            img: Image.Image = Image.open(io.BytesIO(data))
             img.load()
             white = _white_point(img)  # from the file's own header: the rotated copy below has none
             img = ImageOps.exif_transpose(img)
@@ -90,7 +90,7 @@ def _white_point(img: Image.Image) -> float | None:
         return None
     if img.format in ("PPM", "PNG"):
         return 65535.0
-    if img.format == "TIFF":
+    if img.format == "TIFF" and isinstance(img, TiffImagePlugin.TiffImageFile):
         with contextlib.suppress(Exception):
             bits = img.tag_v2.get(258)
             bits = bits[0] if isinstance(bits, tuple) else bits
@@ -117,6 +117,7 @@ def from_pil(img: Image.Image, name: str = "image", white: float | None = None) 
             mode = img.mode
         if mode.startswith("I") or mode == "F":  # 16/32-bit integer or float gray
             arr = np.asarray(img)
+            top: float | None
             if mode.startswith("I;16"):
                 top = 65535.0
             elif mode == "I":
@@ -214,7 +215,7 @@ def resize(image: np.ndarray, longer_side: int) -> np.ndarray:
 def resize_to(image: np.ndarray, height: int, width: int) -> np.ndarray:
     """Resize to exactly (height, width), channel by channel in float (no 8-bit rounding)."""
     chans = [np.asarray(Image.fromarray(image[..., c].astype(np.float32), mode="F")
-                        .resize((width, height), Image.BILINEAR)) for c in range(image.shape[-1])]
+                        .resize((width, height), Image.Resampling.BILINEAR)) for c in range(image.shape[-1])]
     return np.clip(np.stack(chans, axis=-1), 0.0, 1.0).astype(np.float32)
 
 
@@ -238,7 +239,7 @@ def writable_format(path) -> str:
     return fmt
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cannot_write(fmt: str) -> str | None:
     """Why Pillow cannot write an RGB image as `fmt` (None if it can)."""
     if fmt not in Image.SAVE:

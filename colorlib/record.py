@@ -21,7 +21,8 @@ _PACKAGES = ("colorkit", "torch", "torchvision", "numpy", "pillow", "scikit-imag
 @functools.lru_cache(maxsize=1)
 def versions() -> dict:
     """Versions of Python, the libraries that shape a result, the platform and the CPU."""
-    out = {"python": sys.version.split()[0], "platform": platform.platform(), "cpu": cpu_model()}
+    out: dict[str, str | None] = {"python": sys.version.split()[0], "platform": platform.platform(),
+                                  "cpu": cpu_model()}
     for name in _PACKAGES:
         try:
             out[name] = metadata.version(name)

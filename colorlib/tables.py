@@ -6,6 +6,7 @@ import io
 import math
 import os
 import statistics
+from collections.abc import Callable
 
 from colorlib.atomic import atomic_write
 
@@ -29,12 +30,16 @@ def read_csv(path, text_columns=()) -> list[dict]:
         return [{k: v if k in text_columns else _number(v) for k, v in row.items()} for row in csv.DictReader(fh)]
 
 
+_AGGREGATES: dict[str, Callable[[list], float]] = {"mean": statistics.fmean, "median": statistics.median,
+                                                  "count": len}
+
+
 def pivot(rows, x: str, y: str, value: str, agg: str = "mean") -> tuple[list, list, list]:
     """(xs, ys, grid) with grid[i][j] the mean (or 'median', or 'count') of `value` over rows with y = ys[i],
     x = xs[j] (rows lacking a numeric value are skipped; a cell with none is None)."""
     xs = sorted({r[x] for r in rows}, key=_sort_key)
     ys = sorted({r[y] for r in rows}, key=_sort_key)
-    fn = {"mean": statistics.fmean, "median": statistics.median, "count": len}[agg]
+    fn = _AGGREGATES[agg]
     grid = []
     for yv in ys:
         line = []

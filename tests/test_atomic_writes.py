@@ -13,7 +13,6 @@ from colorlib.atomic import atomic_write
 from colorlib.errors import ColorkitError
 from reliability_corpus import CPU, LONG_STEM, TINY, _fake_result, _leftovers, _main, _pair, _rng_rgb
 
-
 # --- nothing lost ----------------------------------------------------------------------------------------------
 
 def test_atomic_write_failure_keeps_previous_file(tmp_path):
@@ -158,7 +157,7 @@ def test_concurrent_writers_threads_never_mix_pairs(tmp_path):
     for attempt in range(12):
         barrier = threading.Barrier(4)
 
-        def write(seed):
+        def write(seed, barrier=barrier):
             barrier.wait()
             results.save(_fake_result(seed), out)
 
@@ -214,7 +213,7 @@ def test_concurrent_cli_runs_to_one_path(tmp_path, monkeypatch, capsys):
     for attempt in range(6):
         barrier = threading.Barrier(2)
 
-        def run(seed):
+        def run(seed, barrier=barrier):
             barrier.wait()
             return _main(["colorize", str(tmp_path / "c.png"), str(tmp_path / "s.png"), "-o", str(out), "--seed",
                           str(seed), *TINY, *CPU])

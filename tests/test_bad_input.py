@@ -13,9 +13,7 @@ import torch
 from colorlib import images
 from colorlib.errors import ColorkitError
 from colorlib.paper import vgg
-from reliability_corpus import (CORPUS_STATE, LONG_STEM, ROOT, TINY, UNWRITABLE, _cli, _main, _Payload,
-                                _state)
-
+from reliability_corpus import CORPUS_STATE, LONG_STEM, ROOT, TINY, UNWRITABLE, _cli, _main, _Payload, _state
 
 # id -> (arguments after "colorize", extra environment, text the one-line error must contain)
 BAD = {

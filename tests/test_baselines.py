@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from colorlib.evaluation import baselines, metrics
 from colorlib import color, images
 from colorlib.errors import ColorkitError
+from colorlib.evaluation import baselines, metrics
 from colorlib.evaluation.registry import METHODS
 
 NAMES = ("gray", "reinhard", "welsh")
@@ -85,7 +85,7 @@ def test_jittered_samples_one_per_cell():
     ys, xs = baselines.jittered_samples((100, 200), 200, np.random.default_rng(0))
     assert 180 <= len(ys) <= 220
     assert ys.min() >= 0 and ys.max() < 100 and xs.min() >= 0 and xs.max() < 200
-    assert len(set(zip(ys.tolist(), xs.tolist()))) == len(ys)  # distinct cells give distinct pixels
+    assert len(set(zip(ys.tolist(), xs.tolist(), strict=True))) == len(ys)  # distinct cells give distinct pixels
     # every row band of the grid holds samples: the spread covers the image
     assert np.histogram(ys, bins=5, range=(0, 100))[0].min() > 0
 

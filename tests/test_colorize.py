@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from colorlib import Config, color, colorize
-from colorlib.paper import objective
 from colorlib.errors import ColorkitError
+from colorlib.paper import objective
 from colorlib.paper.optimize import style_weight_at
 
 SMALL = dict(size=48, iterations=6)

@@ -19,7 +19,6 @@ import requests
 from colorlib import data
 from colorlib.app import cli
 from colorlib.errors import ColorkitError
-
 from conftest import FIXTURE_MANIFEST, FIXTURE_PRINTS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -9,7 +9,6 @@ import torch
 import colorlib
 from reliability_corpus import CPU, TINY, _cli, _main
 
-
 # --- reproducibility -------------------------------------------------------------------------------------------
 
 def test_cli_same_seed_same_bytes_and_full_record(corpus, tmp_path):
@@ -22,7 +21,7 @@ def test_cli_same_seed_same_bytes_and_full_record(corpus, tmp_path):
             out.parent.mkdir()
             runs.append((out, pool.submit(_cli, ["rgba.png", "palette.png", "-o", str(out), "--seed", "3", *TINY, *CPU],
                                           corpus)))
-    for out, future in runs:
+    for _out, future in runs:
         code, err, stdout = future.result()
         assert code == 0, err
         assert "Traceback" not in err

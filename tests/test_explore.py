@@ -14,8 +14,8 @@ pytest.importorskip("ipywidgets")
 from colorlib import color, data, images  # noqa: E402
 from colorlib.app import explore, explore_runs  # noqa: E402
 from colorlib.errors import ColorkitError  # noqa: E402
-from colorlib.exemplar.method import colorize_exemplar  # noqa: E402
 from colorlib.evaluation import metrics  # noqa: E402
+from colorlib.exemplar.method import colorize_exemplar  # noqa: E402
 from colorlib.paper import config  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -98,7 +98,7 @@ def test_bomb_guard_env_override(monkeypatch):
 def test_modes_and_aspect_ratios_colorize(corpus, tmp_path):
     """colorize() accepts each awkward mode as content or style, with sizes and aspect ratios that differ."""
     files = {
-        "I16": (Image.fromarray((_rng_rgb(36, 60)[..., 0].astype(np.uint16) * 257)), "PNG"),
+        "I16": (Image.fromarray(_rng_rgb(36, 60)[..., 0].astype(np.uint16) * 257), "PNG"),
         "CMYK": (Image.fromarray(_rng_rgb(64, 36)).convert("CMYK"), "JPEG"),
         "LA": (Image.fromarray(_rng_rgb(20, 40)).convert("LA"), "PNG"),
     }

@@ -16,7 +16,6 @@ from colorlib import file_input, images
 from colorlib.errors import ColorkitError
 from reliability_corpus import CPU, ROOT, TINY, _fake_result, _main, _rng_rgb
 
-
 # --- inputs read once, only files and standard input -------------------------------------------------
 
 def test_load_refuses_pipes_devices_folders_sockets_without_blocking(tmp_path):
@@ -33,8 +32,11 @@ def test_load_refuses_pipes_devices_folders_sockets_without_blocking(tmp_path):
         for name, text in cases.items():
             path = name if name.startswith("/") else str(tmp_path / name)
             box = {}
-            thread = threading.Thread(target=lambda: box.update(r=pytest.raises(ColorkitError, images.load, path)),
-                                      daemon=True)
+
+            def load(box=box, path=path):
+                box["r"] = pytest.raises(ColorkitError, images.load, path)
+
+            thread = threading.Thread(target=load, daemon=True)
             thread.start()
             thread.join(20)
             if thread.is_alive():

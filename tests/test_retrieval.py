@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from skimage import data as skdata
 
-from colorlib.app import cli
 from colorlib import color, images
-from colorlib.evaluation import retrieval
+from colorlib.app import cli
 from colorlib.errors import ColorkitError
+from colorlib.evaluation import retrieval
 
 SIZE = 64  # small descriptors keep the test fast; relu4_1 is then 8x8
 
@@ -42,9 +42,9 @@ def test_rank_orders_all_candidates_best_first(folder, motorcycle):
 def test_descriptor_ignores_colour(motorcycle):
     a = retrieval.describe(motorcycle["truth"], size=SIZE)
     b = retrieval.describe(color.to_gray(motorcycle["truth"]), size=SIZE)
-    assert all(np.allclose(x, y, rtol=1e-5, atol=1e-6) for x, y in zip(a, b))
+    assert all(np.allclose(x, y, rtol=1e-5, atol=1e-6) for x, y in zip(a, b, strict=True))
     c = retrieval.describe(skdata.coffee(), size=SIZE)
-    assert not all(np.allclose(x, y, rtol=1e-2) for x, y in zip(a, c))
+    assert not all(np.allclose(x, y, rtol=1e-2) for x, y in zip(a, c, strict=True))
 
 
 def test_candidate_descriptors_are_cached(folder, monkeypatch, tmp_path):

@@ -18,7 +18,7 @@ def test_bf16_losses_close_to_fp32(motorcycle):
     a = colorize(motorcycle["content"], motorcycle["style"], precision="fp32", **kw)
     b = colorize(motorcycle["content"], motorcycle["style"], precision="bf16", **kw)
     assert b.run["precision"] == "bf16" and a.run["precision"] == "fp32"
-    for ra, rb in zip(a.history, b.history):
+    for ra, rb in zip(a.history, b.history, strict=True):
         assert rb["style_loss"] == pytest.approx(ra["style_loss"], rel=0.05)
         assert rb["total_loss"] == pytest.approx(ra["total_loss"], rel=0.05)
     assert rb["total_loss"] != ra["total_loss"]  # the bf16 path really ran

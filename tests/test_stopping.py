@@ -16,7 +16,6 @@ from colorlib import color, images
 from colorlib.errors import DivergenceError
 from reliability_corpus import CPU, ROOT, TINY, _cli, _main
 
-
 # --- divergence ------------------------------------------------------------------------------------------------
 
 def test_divergence_api_keeps_last_finite_image(corpus):

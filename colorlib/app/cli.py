@@ -11,9 +11,18 @@ import sys
 import threading
 import warnings
 
-from colorlib.errors import (EXIT_DIVERGED, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, ColorkitError, DivergenceError,
-                             Interrupted, one_line, stop_message)
 from colorlib.app.profile_option import profile_of, profile_text
+from colorlib.errors import (
+    EXIT_DIVERGED,
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    ColorkitError,
+    DivergenceError,
+    Interrupted,
+    one_line,
+    stop_message,
+)
 from colorlib.experiments.profiles import FIGURE_PRESET, PROFILES
 from colorlib.paper.config import INITS, LOSS_FORMS, OPTIMIZERS, PRECISIONS, PRESETS, Config
 

@@ -8,17 +8,26 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 from colorlib import atomic, file_input, images, record
 from colorlib.app.auto_style import auto_style, candidates
-from colorlib.app.profile_option import profile_of
 from colorlib.app.input_checks import check_inputs, colour_content_notice
 from colorlib.app.memory import needed, out_of_memory
 from colorlib.app.output_checks import check_output
+from colorlib.app.profile_option import profile_of
 from colorlib.app.progress import Progress
 from colorlib.app.runners import run_preset, runner_of
-from colorlib.errors import (EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK, ColorkitError, DivergenceError, Interrupted,
-                             one_line, stop_message)
+from colorlib.errors import (
+    EXIT_DIVERGED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    ColorkitError,
+    DivergenceError,
+    Interrupted,
+    one_line,
+    stop_message,
+)
 from colorlib.hashes import sha256_file
 from colorlib.paper.config import Config
 
@@ -40,7 +49,8 @@ def run(args, config: Config) -> int:
 
 def _colorize(args, config: Config, inputs: dict, found: list) -> int:
     _, colour = check_inputs(args, config, inputs)
-    extra, voters = {}, []
+    extra: dict[str, Any] = {}
+    voters: list = []
     if found:
         args.style, ranking = auto_style(args, config, found)
         inputs["style"] = args.style

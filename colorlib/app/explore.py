@@ -180,14 +180,14 @@ class Explorer:
             self._busy.release()
             raise
         meta = {"content": content_name, "style": style_name}
-        truth = truth if runs.is_colour(content) else None
+        shown_truth = truth if runs.is_colour(content) else None
         self._stop.clear()
         self._live = []
         self.progress.max, self.progress.value = max(1, cfg.iterations), 0
         self.progress.bar_style = ""
         self.run_button.disabled, self.stop_button.disabled = True, False
         self._info(f"running {cfg.iterations} iterations at {cfg.size} px on {device}…")
-        self._thread = threading.Thread(target=self._work, args=(cfg, content, style, truth, meta),
+        self._thread = threading.Thread(target=self._work, args=(cfg, content, style, shown_truth, meta),
                                         name="colorkit-explorer", daemon=True)
         self._thread.start()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import io
 import os
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -55,7 +56,7 @@ def preset_controls(name: str) -> dict:
     """Control name -> value for the controls preset `name` sets (PRESETS is read at the time of the call)."""
     cfg = Config.from_preset(name)
     named = config_mod.PRESETS[name].fields if name in config_mod.PRESETS else {}
-    out = {}
+    out: dict[str, Any] = {}
     for field in _OBJECTIVE_FIELDS + tuple(f for f in ("size", "iterations", "seed", "device") if f in named):
         value = getattr(cfg, field)
         if field == "style_weight":

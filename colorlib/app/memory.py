@@ -45,7 +45,7 @@ HISTORY_BYTES_PER_PIXEL = 48
 EXEMPLAR_BYTES_PER_PIXEL = 1.5 * 2**10
 
 
-def estimate_bytes(config, runner: str, pixels: int, style_pixels: int = 0) -> float:
+def estimate_bytes(config, runner: str, pixels: int, style_pixels: float = 0) -> float:
     """The peak memory a run at `pixels` result pixels (and `style_pixels` style pixels) needs, roughly."""
     per_pixel = EXEMPLAR_BYTES_PER_PIXEL if runner == "exemplar" else 0.0
     if config.iterations:

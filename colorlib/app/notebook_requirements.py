@@ -65,7 +65,8 @@ def _extra_hint(module: str) -> str:
     wanted = _normal(module.split(".")[0])
     for req in requires:
         extra = re.search(r"extra\s*==\s*['\"]([^'\"]+)", req)
-        if extra and _normal(re.match(r"[A-Za-z0-9._-]+", req).group(0)) == wanted:
+        name = re.match(r"[A-Za-z0-9._-]+", req)
+        if extra and name and _normal(name.group(0)) == wanted:
             return f": pip install 'colorkit[{extra.group(1)}]'"
     return ""
 

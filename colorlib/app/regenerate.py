@@ -25,8 +25,8 @@ import threading
 import time
 
 from colorlib import data
-from colorlib.atomic import atomic_write
 from colorlib.app.notebook_requirements import missing_requirements
+from colorlib.atomic import atomic_write
 from colorlib.errors import ColorkitError, first_line
 from colorlib.experiments.profiles import PROFILES
 

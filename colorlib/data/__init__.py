@@ -12,8 +12,17 @@ $COLORKIT_DATA if set, else the OS cache.
 $COLORKIT_MANIFEST names another manifest CSV (same columns) in place of the shipped one: the test suite uses it
 for its small downscaled prints (tests/fixtures/ukiyoe)."""
 from colorlib.data.download import RETRIES, TIMEOUT, fetch
-from colorlib.data.folders import (CACHE_NAME, DATA_ENV, SHARED_SUBDIR, download_folder, find, locate, require,
-                                   search_folders, status)
+from colorlib.data.folders import (
+    CACHE_NAME,
+    DATA_ENV,
+    SHARED_SUBDIR,
+    download_folder,
+    find,
+    locate,
+    require,
+    search_folders,
+    status,
+)
 from colorlib.data.labels import print_stem, print_title
 from colorlib.data.manifest import MANIFEST_COLUMNS, MANIFEST_ENV, manifest, manifest_source, registry
 from colorlib.data.pairs import load_pair, motorcycle_pair, pair_files, pairs

@@ -27,18 +27,18 @@ def fetch(name: str, dest: str | None = None, progress: bool = True) -> str:
                             f"put it in {dest} (or set {DATA_ENV}=FOLDER)")
     store = pooch.create(path=dest, base_url="", registry={name: f"sha256:{row['sha256'].lower()}"},
                          urls={name: url}, retry_if_failed=RETRIES)
-    bar = _progress_bar(name) if progress else False
+    bar = _progress_bar(name) if progress else None
     logger = pooch.get_logger()
     level = logger.level
     logger.setLevel("WARNING")  # pooch's own 'Downloading …' lines would make a failure more than one line
     try:
-        path = store.fetch(name, downloader=pooch.HTTPDownloader(progressbar=bar, timeout=TIMEOUT))
+        path = store.fetch(name, downloader=pooch.HTTPDownloader(progressbar=bar or False, timeout=TIMEOUT))
     except Exception as exc:  # noqa: BLE001 - network, HTTP, hash mismatch or disk: all one line for the user
         raise ColorkitError(f"{name}: download from {url} failed ({_reason(exc)}); "
                             f"put the prints in {dest} (or set {DATA_ENV}=FOLDER)") from None
     finally:
         logger.setLevel(level)
-        if bar:
+        if bar is not None:
             bar.close()
     return path
 
@@ -88,6 +88,6 @@ class _ProgressBar:
             self.bar = None
 
 
-def _progress_bar(name: str):
+def _progress_bar(name: str) -> _ProgressBar:
     return _ProgressBar(print_stem(name))
 

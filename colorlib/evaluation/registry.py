@@ -44,7 +44,7 @@ def _with_voters(fn, voters: int, doc: str):
     def method(content, style, *, references=(), candidates=(), **kw):
         return fn(content, style, references=(*references, *retrieved(content, candidates, voters)), **kw)
 
-    method.__doc__, method.voters = doc, voters
+    method.__doc__ = doc
     return method
 
 

@@ -33,8 +33,8 @@ import torch
 from colorlib import color, images
 from colorlib.errors import ColorkitError
 from colorlib.file_input import read_bytes
-from colorlib.hashes import sha256_bytes
 from colorlib.hardware import resolve_device
+from colorlib.hashes import sha256_bytes
 from colorlib.paper.vgg import extractor, last_layer, min_size
 
 LAYERS = ("relu3_1", "relu4_1")

@@ -34,7 +34,7 @@ def evaluate_retrieval(size: int, iterations: int = 0, *, profile: str | None = 
         names = [os.path.basename(path) for path, _ in ranking]
         top = names[0]
 
-        def delta_e(style_file):
+        def delta_e(style_file, truth=truth):
             pair = dict(content=color.to_gray(truth), style=images.resize(images.load(paths[style_file]), size))
             img, _status, _seconds = run_method(method, pair, size=size, iterations=iterations_for(method, iterations),
                                                 seed=seed, device=device)

@@ -14,6 +14,7 @@ import math
 import os
 import re
 import time
+from typing import Any
 
 import numpy as np
 
@@ -62,7 +63,7 @@ def run_method(name: str, pair: dict, *, size: int, iterations: int, seed: int, 
     """(image, status 'ok'|'diverged', seconds) of METHODS[name] (or of `method`, a function of the registry's
     call shape) on one pair. `precision` goes to the optimising methods only."""
     fn = registry.METHODS[name] if method is None else method
-    extra = {"precision": precision} if precision and name in registry.OPTIMISING else {}
+    extra: dict[str, Any] = {"precision": precision} if precision and name in registry.OPTIMISING else {}
     if method is None and name in registry.RETRIEVING:
         extra["candidates"] = candidates_for(pair)
     t0 = time.perf_counter()

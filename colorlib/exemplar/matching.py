@@ -81,8 +81,9 @@ def matched_ab(gray: np.ndarray, references: list, params) -> tuple[np.ndarray, 
     else:
         ab_g, best = [], []
         for g in range(len(references)):
-            S = torch.cat([s for s, k in zip(sims, groups) if k == g], 1)
-            ab_g.append(torch.softmax(S / p.tau, dim=1) @ torch.cat([a for a, k in zip(rabs, groups) if k == g]))
+            S = torch.cat([s for s, k in zip(sims, groups, strict=True) if k == g], 1)
+            rab_g = torch.cat([a for a, k in zip(rabs, groups, strict=True) if k == g])
+            ab_g.append(torch.softmax(S / p.tau, dim=1) @ rab_g)
             best.append(S.max(1).values)
         W = torch.softmax(torch.stack(best, 1) / p.vote_tau, dim=1)
         ab = (W[..., None] * torch.stack(ab_g, 1)).sum(1)

@@ -78,7 +78,7 @@ class ExemplarConfig:
             raise ColorkitError(f"ExemplarConfig: confidence must be one of {', '.join(CONFIDENCES)}, "
                                 f"got {self.confidence!r}")
 
-    def replace(self, **changes) -> "ExemplarConfig":
+    def replace(self, **changes) -> ExemplarConfig:
         return dataclasses.replace(self, **changes)
 
 

@@ -12,6 +12,8 @@ Two settings per profile:
   (docs/reproducing_the_paper.md, "Profiles"; docs/performance.md, "Time to quality")."""
 from __future__ import annotations
 
+from typing import Any
+
 from colorlib.errors import ColorkitError
 from colorlib.speedups.multires import Schedule, Stage
 
@@ -20,7 +22,7 @@ from colorlib.speedups.multires import Schedule, Stage
 # neural-style's TV term removes (docs/reproducing_the_paper.md, "Figure 1 ablation").
 FIGURE_PRESET = "neural-style"
 
-PROFILES = {
+PROFILES: dict[str, dict[str, Any]] = {
     "smoke": dict(size=48, iterations=4),  # seconds on a CPU: checks the plumbing, not the pictures
     "quick": dict(size=192, iterations=1000, precision="auto"),  # the paper's schedule at 192 px, 2-core CPU
     "paper": dict(size=512, iterations=1000),  # the paper's recipe (neural-style's 512 px, 1000 iterations)
@@ -29,7 +31,7 @@ PROFILES = {
 # Figure 1 on a 2-core CPU at 512 px: chosen by benchmarks/time_to_quality.py (docs/performance.md).
 QUICK_SCHEDULE = Schedule((Stage(0.5, 300, 800), Stage(1.0, 200, 200)))
 
-FIGURE = {
+FIGURE: dict[str, dict[str, Any]] = {
     "smoke": dict(size=48, iterations=4, schedule=Schedule((Stage(0.5, 2, 2), Stage(1.0, 2, 2)))),
     "quick": dict(size=512, iterations=1000, precision="auto", schedule=QUICK_SCHEDULE),
     "paper": dict(size=512, iterations=1000, schedule=None),

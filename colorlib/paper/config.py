@@ -99,7 +99,7 @@ class Config:
     device: str = "auto"  # auto = CUDA, then MPS, then CPU
     preset: str = "paper"  # which preset the defaults came from (recorded in results)
 
-    def replace(self, **changes) -> "Config":
+    def replace(self, **changes) -> Config:
         """A copy with some fields changed, validated.
 
         Parameters
@@ -123,7 +123,7 @@ class Config:
         return dataclasses.replace(self, **changes).validate()
 
     @classmethod
-    def from_preset(cls, name: str = "paper", **overrides) -> "Config":
+    def from_preset(cls, name: str = "paper", **overrides) -> Config:
         """The named preset (see PRESETS) with `overrides` applied."""
         if name not in PRESETS:
             raise ColorkitError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
@@ -147,7 +147,7 @@ class Config:
             return self.lr
         return {"lbfgs": 1.0, "adam": 10.0, "sgd": 1.0}[self.optimizer]
 
-    def validate(self) -> "Config":
+    def validate(self) -> Config:
         """Check every field's type, finiteness and range (normalising layer lists to tuples).
 
         Returns

@@ -32,11 +32,14 @@ class CompactLBFGS(torch.optim.Optimizer):
         if len(self.param_groups) != 1 or len(self.param_groups[0]["params"]) != 1:
             raise ValueError("CompactLBFGS optimises exactly one tensor")
         self._x = self.param_groups[0]["params"][0]
-        self._pairs = None  # (2m, n): rows 0..m-1 hold s, rows m..2m-1 hold y, slot by slot
+        self._pairs: torch.Tensor | None = None  # (2m, n): rows 0..m-1 hold s, rows m..2m-1 hold y, slot by slot
         self._order: list[int] = []  # slots, oldest pair first
-        self._sy = self._yy = None  # (m, m) float64: s_i·y_j and y_i·y_j by slot
+        self._sy: torch.Tensor | None = None  # (m, m) float64: s_i·y_j by slot
+        self._yy: torch.Tensor | None = None  # (m, m) float64: y_i·y_j by slot
         self._gamma = 1.0  # H_diag: sᵀy / yᵀy of the newest accepted pair
-        self._d = self._t = self._prev_g = None
+        self._d: torch.Tensor | None = None
+        self._t: float | None = None
+        self._prev_g: torch.Tensor | None = None
 
     @torch.no_grad()
     def step(self, closure):
@@ -65,6 +68,7 @@ class CompactLBFGS(torch.optim.Optimizer):
             self._pairs = torch.zeros(2 * m, s.numel(), dtype=s.dtype, device=s.device)
             self._sy = torch.zeros(m, m, dtype=torch.float64, device=s.device)
             self._yy = torch.zeros(m, m, dtype=torch.float64, device=s.device)
+        assert self._sy is not None and self._yy is not None  # allocated with _pairs
         slot = len(self._order) if len(self._order) < m else self._order.pop(0)
         self._pairs[slot], self._pairs[m + slot] = s, y
         self._order.append(slot)
@@ -78,6 +82,7 @@ class CompactLBFGS(torch.optim.Optimizer):
         """−H g by the compact representation over the stored pairs in chronological order."""
         if not self._order:
             return g.neg().mul_(self._gamma)
+        assert self._pairs is not None and self._sy is not None and self._yy is not None  # _remember stored a pair
         m = self._sy.shape[0]
         idx = torch.tensor(self._order, device=g.device)
         gamma = self._gamma

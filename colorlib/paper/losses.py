@@ -10,6 +10,8 @@ References
 .. [3] J. Johnson, neural-style (neural_style.lua: ContentLoss, StyleLoss, TVLoss),
        https://github.com/jcjohnson/neural-style, 2015.
 """
+from collections.abc import Sequence
+
 import torch
 
 
@@ -62,7 +64,7 @@ def style_layer_loss(G: torch.Tensor, A: torch.Tensor, N: int, M: int) -> torch.
     return (G - A).pow(2).sum() / (4.0 * N**2 * M**2)
 
 
-def style_loss(E: list, w: list) -> torch.Tensor:
+def style_loss(E: Sequence, w: Sequence) -> torch.Tensor:
     """L_style(a, x) = Σ_l w_l E_l [1]_.
 
     Parameters
@@ -77,7 +79,7 @@ def style_loss(E: list, w: list) -> torch.Tensor:
     Tensor
         A scalar.
     """
-    return sum(w_l * E_l for w_l, E_l in zip(w, E))
+    return sum(w_l * E_l for w_l, E_l in zip(w, E, strict=True))
 
 
 def total_loss(alpha: float, L_content: torch.Tensor, beta: float, L_style: torch.Tensor) -> torch.Tensor:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
@@ -155,13 +156,13 @@ def optimize(x: torch.Tensor, objective, config: Config, beta0: float, on_step=N
     trace = trace or Trace()
     optimizer = make_optimizer(config, x)
     last_finite = x.detach().clone()
-    best = {"x": None, "Lc": math.inf, "Ls": math.inf}
+    best: dict[str, Any] = {"x": None, "Lc": math.inf, "Ls": math.inf}
     scale = None
     for it in range(config.iterations):
         beta = style_weight_at(beta0, config.decay, it)
-        row = {}
+        row: dict[str, float] = {}
 
-        def closure():
+        def closure(beta=beta, it=it, row=row):  # called by optimizer.step, within this iteration
             nonlocal scale
             optimizer.zero_grad(set_to_none=True)
             total, Lc, Ls = objective(x, beta)

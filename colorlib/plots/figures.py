@@ -50,7 +50,7 @@ def image_row(images: dict, titles: dict) -> Figure:
 
 
 def _fill_grid(axes, images, titles):
-    for ax, (key, image) in zip(axes, images.items()):
+    for ax, (key, image) in zip(axes, images.items(), strict=False):  # a grid may have axes to spare
         _image_axis(ax, image, title=titles.get(key, key))
 
 
@@ -68,7 +68,7 @@ def _curve(ax, histories, labels, field, ylabel):
 def figure2(images: dict, histories: dict, labels: dict, titles: dict | None = None) -> Figure:
     """The paper's Figure 2: the four variants as a 2×2 image grid, their total-loss curves beside it."""
     fig = Figure(figsize=(11.5, 5.4), dpi=DPI, layout="constrained")
-    left, right = fig.subfigures(1, 2, width_ratios=(1.15, 1.0))
+    left, right = fig.subfigures(1, 2, squeeze=False, width_ratios=(1.15, 1.0))[0]
     _fill_grid(left.subplots(2, 2).ravel(), images, titles or labels)
     ax = right.subplots()
     _curve(ax, histories, labels, "total_loss", "total loss  α·L_content + β·L_style")
@@ -83,7 +83,7 @@ def loss_curves(histories: dict, labels: dict, sweep: list[dict] | None = None) 
     n = len(panels) + (1 if sweep else 0)
     fig = Figure(figsize=(3.6 * n, 3.4), dpi=DPI, layout="constrained")
     axes = fig.subplots(1, n)
-    for ax, (field, ylabel) in zip(axes, panels):
+    for ax, (field, ylabel) in zip(axes, panels, strict=False):  # with `sweep`, the last axis is the sweep's
         _curve(ax, histories, labels, field, ylabel)
     axes[0].legend(fontsize=7)
     if sweep:

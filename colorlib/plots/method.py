@@ -31,7 +31,7 @@ def feature_maps(maps: np.ndarray, channels, title: str) -> Figure:
     channels = list(channels)
     h, w = maps.shape[1:]
     fig = Figure(figsize=(1.6 * len(channels), 1.6 * h / w + 0.5), dpi=DPI, layout="constrained")
-    for ax, c in zip(fig.subplots(1, len(channels), squeeze=False)[0], channels):
+    for ax, c in zip(fig.subplots(1, len(channels), squeeze=False)[0], channels, strict=True):
         ax.imshow(maps[c], cmap="gray", vmin=0, vmax=max(float(maps[c].max()), 1e-12), interpolation="nearest")
         ax.set_title(f"channel {c}", fontsize=8)
         ax.set_xticks([])
@@ -54,7 +54,7 @@ def grams(matrices: dict) -> Figure:
         One panel per matrix with its colour bar.
     """
     fig = Figure(figsize=(2.7 * len(matrices), 2.6), dpi=DPI, layout="constrained")
-    for ax, (title, G) in zip(fig.subplots(1, len(matrices), squeeze=False)[0], matrices.items()):
+    for ax, (title, G) in zip(fig.subplots(1, len(matrices), squeeze=False)[0], matrices.items(), strict=True):
         G = np.asarray(G, dtype=np.float64)
         positive = G[G > 0]
         floor = float(positive.min()) if positive.size else 1e-12
@@ -145,7 +145,7 @@ def losses(history: list[dict], marks=()) -> Figure:
     its = [h["iteration"] for h in history]
     fig = Figure(figsize=(9.0, 3.2), dpi=DPI, layout="constrained")
     for ax, (key, label, colour) in zip(fig.subplots(1, 2), (("content_loss", "L_content", "tab:blue"),
-                                                             ("style_loss", "L_style", "tab:red"))):
+                                                             ("style_loss", "L_style", "tab:red")), strict=True):
         values = [h[key] if h[key] is not None and math.isfinite(h[key]) else np.nan for h in history]
         ax.plot(its, values, color=colour, lw=1.4)
         for m in marks:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from typing import Any
 
 from matplotlib.figure import Figure
 
@@ -26,13 +27,13 @@ def heatmaps(rows, x: str = "style_weight", y: str = "decay",
     ok = [r for r in rows if r.get("status") == "ok"]  # a diverged run's image is its last finite one: left out
     fig = Figure(figsize=(4.6 * len(values), 3.6), layout="constrained")
     axes = fig.subplots(1, len(values), squeeze=False)[0]
-    for ax, value in zip(axes, values):
+    for ax, value in zip(axes, values, strict=True):
         xs, ys, grid = pivot(ok, x, y, value)
         _, _, n = pivot(ok, x, y, value, agg="count")
         full = max(max(line) for line in n) if n else 0
         data = [[math.nan if v is None else v for v in line] for line in grid]
         finite = [v for line in data for v in line if not math.isnan(v)]
-        kw = {"cmap": "viridis_r"}
+        kw: dict[str, Any] = {"cmap": "viridis_r"}
         if value == "colourfulness_gap" and finite:
             top = max(abs(v) for v in finite) or 1.0
             kw = {"cmap": "RdBu_r", "vmin": -top, "vmax": top}

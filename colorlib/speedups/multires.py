@@ -174,7 +174,9 @@ def colorize_multires(content, style, config: Config, schedule: Schedule, on_ste
     """
     full_shape = prepare(content, style, config)[0].shape[:2]
     start, offset, done = time.perf_counter(), 0.0, 0
-    image, history, stages_run, last, stopper = None, [], [], None, None
+    image, last, stopper = None, None, None
+    history: list[dict] = []
+    stages_run: list[dict] = []
     for k, stage in enumerate(schedule.stages):
         cfg = stage_config(config, stage, offset)
         final_stage = k == len(schedule.stages) - 1
@@ -195,6 +197,7 @@ def colorize_multires(content, style, config: Config, schedule: Schedule, on_ste
         image, offset, done = last.image, offset + stage.span, done + len(last.history)
         if last.run.get("stop_reason") == "caller" and not final_stage:
             break  # the caller's on_step said stop: the image so far is reported at the full size
+    assert last is not None  # a Schedule has at least one stage
     result = _combined(config, schedule, last, history, stages_run, full_shape, start)
     if isinstance(stopper, _ImageChange) and stopper.fired:
         result.run.update(stopped_early=True, stop_reason="image stopped changing")

@@ -58,7 +58,7 @@ def colorize_faster(content, style, config: Config, speedups: Speedups = Speedup
     if speedups.early_stop > 0:
         stopper = hook = EarlyStop(config.content_weight, speedups.early_stop, speedups.early_stop_window, on_step)
     result = colorize(content, style, work, on_step=hook, init_image=init_image)
-    if speedups.chroma_size_ratio < 1:
+    if full_gray is not None:  # chroma_size_ratio < 1
         result.image = color.keep_lightness(full_gray, images.resize_to(result.image, *full_gray.shape[:2]))
     if coarse is not None:
         result.history = coarse.history + result.history

@@ -17,9 +17,9 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+import colorlib.experiments.sweep.runs as runs
 from colorlib import atomic
 from colorlib.errors import ColorkitError, first_line
-import colorlib.experiments.sweep.runs as runs
 from colorlib.experiments.sweep.environment import on_workers
 from colorlib.experiments.sweep.planning import with_ids
 from colorlib.experiments.sweep.spec import expand

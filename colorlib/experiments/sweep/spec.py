@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import sys
 from itertools import product
 
 from colorlib.errors import ColorkitError, first_line
@@ -32,9 +33,12 @@ def load_spec(spec) -> tuple[dict, str]:
         with open(path, "rb") as fh:
             text = fh.read().decode("utf-8")
         if ext == ".toml":
-            import tomllib
+            if sys.version_info < (3, 11):  # tomllib is new in 3.11
+                raise ValueError("TOML needs Python 3.11 or newer; write the spec as .yaml")
+            else:
+                import tomllib
 
-            data = tomllib.loads(text)
+                data = tomllib.loads(text)
         else:
             import yaml
 
@@ -124,7 +128,7 @@ def _grid(grid) -> list[dict]:
                 if len(lengths) != 1:
                     raise ColorkitError(f"spec: grid.zip lists differ in length "
                                         f"({', '.join(f'{k}: {len(v)}' for k, v in lists.items())})")
-                axes.append([dict(zip(lists, row)) for row in zip(*lists.values())])
+                axes.append([dict(zip(lists, row, strict=True)) for row in zip(*lists.values(), strict=True)])
         else:
             axes.append([{key: v} for v in _values(key, values, "grid")])
     return [{k: v for part in parts for k, v in part.items()} for parts in product(*axes)]

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
+import colorlib.experiments.sweep.runs as runs
 from colorlib.atomic import atomic_write
 from colorlib.errors import ColorkitError, DivergenceError, first_line
-import colorlib.experiments.sweep.runs as runs
 from colorlib.experiments.sweep.environment import mismatch
 from colorlib.hashes import sha256_bytes
 
@@ -31,7 +32,7 @@ def run_task(task: dict, out: str) -> dict:
         return {"status": done.get("status", "ok"), "record": done}
     torch.set_num_threads(int(task["environment"]["torch_threads"]))
     worker = worker_name()
-    extra = dict(sweep={"run_id": task["run_id"], "pair": task["pair"], "params": task["params"],
+    extra: dict[str, Any] = dict(sweep={"run_id": task["run_id"], "pair": task["pair"], "params": task["params"],
                         "environment": task["environment"]}, files=input_files(task), worker=worker)
     status, error = "ok", None
     try:
@@ -50,7 +51,7 @@ def run_task(task: dict, out: str) -> dict:
     if not color.is_gray(content):  # colour content: the grayscaled input has a ground truth
         truth = images.resize_to(content, *result.image.shape[:2])
         gray = color.to_gray(truth)
-        found = metrics.evaluate(result.image, truth, source=gray)
+        found: dict[str, Any] = dict(metrics.evaluate(result.image, truth, source=gray))
         found["delta_e2000_gray"] = metrics.delta_e2000(gray, truth)  # the do-nothing baseline, for honesty
         extra["metrics"] = {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in found.items()}
     else:
