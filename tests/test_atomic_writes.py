@@ -208,7 +208,8 @@ def test_concurrent_cli_runs_to_one_path(tmp_path, monkeypatch, capsys):
     for name, seed in (("c.png", 5), ("s.png", 6)):
         Image.fromarray(_rng_rgb(40, 48, seed)).save(tmp_path / name)
     monkeypatch.setattr(colorize_command, "run_preset",
-                        lambda preset, content, style, config, on_step=None, references=(): _fake_result(config.seed))
+                        lambda preset, content, style, config, on_step=None, references=(), schedule=None:
+                        _fake_result(config.seed))
     out = tmp_path / "out" / "r.png"
     for attempt in range(6):
         barrier = threading.Barrier(2)
