@@ -79,7 +79,7 @@ def test_auto_never_uses_the_contents_own_original(how, preset, collection, tmp_
     GRAYS[how](images.load(collection / own)).save(content)
     used = {}
 
-    def fake_run(preset, content, style, config, on_step=None, references=()):
+    def fake_run(preset, content, style, config, on_step=None, references=(), schedule=None):
         used.update(style=style, references=list(references))
         return _fake_result(1)
 

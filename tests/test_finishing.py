@@ -14,7 +14,7 @@ def _run_to(out, corpus, monkeypatch, seed):
     from colorlib.app import colorize_command
 
     monkeypatch.setattr(colorize_command, "run_preset", lambda preset, content, style, config, on_step=None,
-                        references=(): _fake_result(config.seed, shape=(27, 32)))
+                        references=(), schedule=None: _fake_result(config.seed, shape=(27, 32)))
     return _main(["colorize", str(corpus / "content.png"), str(corpus / "style.png"), "-o", str(out), "--seed",
                   str(seed), *TINY, *CPU])
 

@@ -90,7 +90,7 @@ def test_cli_records_the_hash_of_the_bytes_it_decoded(corpus, tmp_path, monkeypa
     content.write_bytes((corpus / "content.png").read_bytes())
     used = hashlib.sha256(content.read_bytes()).hexdigest()
 
-    def run_preset(preset, content_path, style, config, on_step=None, references=()):
+    def run_preset(preset, content_path, style, config, on_step=None, references=(), schedule=None):
         images.load(content_path), images.load(style)  # what colorize() does first
         Image.fromarray(_rng_rgb(40, 48, 99)).save(content)  # someone rewrites the file meanwhile
         return _fake_result(1)
