@@ -22,7 +22,7 @@ import torch  # noqa: E402
 from colorlib import color, data, images  # noqa: E402
 from colorlib.atomic import atomic_write  # noqa: E402
 from colorlib.evaluation import metrics, registry, retrieval  # noqa: E402
-from colorlib.record import versions, write_json  # noqa: E402
+from colorlib.record import command_line, portable_args, versions, write_json  # noqa: E402
 
 METHODS = ("best", "best-1ref", "reinhard", "reinhard-pooled")
 
@@ -64,8 +64,9 @@ def main(argv=None) -> int:
                        below_reinhard=sum(r[k]["delta_e2000"] < r["reinhard"]["delta_e2000"] for r in rows),
                        below_pooled=sum(r[k]["delta_e2000"] < r["reinhard-pooled"]["delta_e2000"] for r in rows),
                        seconds=statistics.mean(r[k]["seconds"] for r in rows)) for k in METHODS}
-    record = dict(command=" ".join(sys.argv), args=vars(args), prints=len(rows), torch_threads=torch.get_num_threads(),
-                  voters=registry.VOTERS, versions=versions(), summary=summary, rows=rows)
+    record = dict(command=command_line(), args=portable_args(args), prints=len(rows),
+                  torch_threads=torch.get_num_threads(), voters=registry.VOTERS,
+                  versions=versions(), summary=summary, rows=rows)
     os.makedirs(args.out, exist_ok=True)
     write_json(record, os.path.join(args.out, "exemplar_unseen.json"))
     lines = [f"{len(rows)} prints not tuned on, {args.size} px, {torch.get_num_threads()} torch thread(s); "

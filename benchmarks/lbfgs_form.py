@@ -36,7 +36,7 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
     device = hardware.resolve_device(args.device)
     rows = []
-    out = dict(command=" ".join(sys.argv), args=vars(args), versions=record.versions(),
+    out = dict(command=record.command_line(), args=record.portable_args(args), versions=record.versions(),
                machine=dict(device=str(device), torch_threads=torch.get_num_threads(), cpu=hardware.cpu_model(),
                             gpu=torch.cuda.get_device_name(device) if device.type == "cuda" else None),
                rows=rows)

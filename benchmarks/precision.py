@@ -111,7 +111,7 @@ def main(argv=None):
     # so its bf16 runs come from the run cache
     base = Config.from_preset(args.preset, size=args.size, iterations=args.iterations, init="noise",
                               device=args.device)
-    report = dict(command=" ".join([os.path.basename(sys.executable)] + sys.argv), args=vars(args),
+    report = dict(command=record.command_line(), args=record.portable_args(args),
                   config=base.to_dict(), machine=dict(
                       cpu=hardware.cpu_model(), cores=os.cpu_count(), torch_threads=torch.get_num_threads(),
                       cpu_flags=sorted({"avx2", "avx512f", "avx512_bf16", "amx_bf16"} & hardware.cpu_flags()),

@@ -153,7 +153,7 @@ def main(argv=None):
     args.default_precision = hardware.resolve_precision(Config().precision, device)[0]
     pairs = [data.motorcycle_pair() if p == "motorcycle" else data.load_pair(int(p)) for p in args.pairs.split(",")]
     sections = args.sections.split(",")
-    report = dict(command=" ".join([os.path.basename(sys.executable)] + sys.argv), args=vars(args),
+    report = dict(command=record.command_line(), args=record.portable_args(args),
                   machine=machine(device), versions=record.versions(), load_average_start=os.getloadavg())
     print(json.dumps(report["machine"]), f"load average {report['load_average_start']}", flush=True)
     t0 = time.perf_counter()

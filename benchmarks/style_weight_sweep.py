@@ -23,7 +23,6 @@ import argparse
 import csv
 import math
 import os
-import sys
 import time
 
 import numpy as np
@@ -133,7 +132,7 @@ def main():
               flush=True)
 
     done = {(r["pair"], r["setting"]) for r in read_done(csv_path)}
-    meta = dict(args=vars(args), command=" ".join(["python"] + sys.argv), versions=results.versions(),
+    meta = dict(args=results.portable_args(args), command=results.command_line(), versions=results.versions(),
                 torch_threads=torch.get_num_threads(), cpu=results.versions().get("cpu"),
                 pairs=[{k: p[k] for k in ("name", "factor", "gray_structure")} for p in pairs],
                 rule="largest β/α@512 with mean structure ≥ 0.6 and no pair below 0.5")

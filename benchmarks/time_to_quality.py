@@ -11,7 +11,8 @@ to the full recipe and its structure difference are within that spread.
 
 Runs go through the run cache (an interrupted benchmark resumes; a cached run keeps the seconds it was measured
 with, and the JSON says which runs were cached). Take the timings on an idle machine: every run of one invocation
-uses the same thread count. Writes OUT/time_to_quality.json, .md and one PNG per pair."""
+uses the same thread count. Writes OUT/time_to_quality.json and one PNG per pair
+(its table is in docs/performance.md, made by `python -m colorlib.docs_tables`)."""
 from __future__ import annotations
 
 import argparse
@@ -27,7 +28,7 @@ from colorlib import data, images  # noqa: E402
 from colorlib.evaluation import metrics  # noqa: E402
 from colorlib.experiments import profiles, runs  # noqa: E402
 from colorlib.hardware import cpu_flags, cpu_model  # noqa: E402
-from colorlib.record import versions, write_json  # noqa: E402
+from colorlib.record import command_line, git_commit, versions, write_json  # noqa: E402
 from colorlib.speedups.multires import Schedule  # noqa: E402
 
 FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
@@ -93,7 +94,7 @@ def main(argv=None) -> int:
                   schedules={k: dict(text=v.to_text(), **v.to_dict()) for k, v in named.items()},
                   machine=dict(cpu=cpu_model(), cores=os.cpu_count(), torch_threads=torch.get_num_threads(),
                                cpu_flags={f: f in cpu_flags() for f in FLAGS}, load_average_start=os.getloadavg()),
-                  versions=versions(), commit=_commit(), command=" ".join(sys.argv), pairs=[])
+                  versions=versions(), commit=git_commit(), command=command_line(), pairs=[])
     start = time.perf_counter()
     for index in (int(i) for i in args.pairs.split(",")):
         pair, row = runs.pair_at(index, args.size), data.pairs()[index]
@@ -153,17 +154,6 @@ def summary(report: dict, names: list) -> dict:
                      f"ΔE2000 to the full recipe for {o['pairs_within_delta_e2000']}/{o['pairs']} pairs, on "
                      f"structure for {o['pairs_within_structure']}/{o['pairs']}")
     return dict(full_recipe=full, schedules=out, lines=lines)
-
-
-def _commit() -> str | None:
-    """The checkout's commit (the code the runs measured), or None outside a git clone."""
-    import subprocess
-
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
-                              cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip() or None
-    except OSError:
-        return None
 
 
 def _figure(truth, shown: dict, entry: dict, path: str) -> None:

@@ -11,6 +11,7 @@ atomic_write: one file. write_together: several files (an image and the JSON tha
 under a lock so that concurrent writers of the same folder never interleave."""
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import secrets
@@ -230,13 +231,16 @@ def _temp_beside(path: str, raise_os_error: bool = False) -> str:
         os.makedirs(folder, exist_ok=True)
         while True:
             tmp = os.path.join(folder, TMP_PREFIX + secrets.token_hex(12) + os.path.splitext(path)[1][:16])
+            with _STATE:  # recorded before it exists: a Ctrl-C right after the open cannot leave it unrecorded
+                _CREATED.add(tmp)
             try:
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
                 break
-            except FileExistsError:  # 96 random bits taken already: draw again
-                continue
-        with _STATE:
-            _CREATED.add(tmp)
+            except OSError as exc:  # not made (or not by us: 96 random bits taken already, draw again)
+                with _STATE:
+                    _CREATED.discard(tmp)
+                if not isinstance(exc, FileExistsError):
+                    raise
         os.close(fd)
     except OSError as exc:
         if raise_os_error:
@@ -252,6 +256,16 @@ def _rename_into_place(tmp: str, path: str) -> None:
     os.replace(tmp, path)
     with _STATE:
         _CREATED.discard(tmp)
+
+
+@atexit.register
+def _discard_leftovers() -> None:
+    """At exit, remove the temporaries of ours still recorded: a stop (Ctrl-C, SIGTERM) that came between a
+    temporary's creation and the `try` that would remove it leaves none behind."""
+    with _STATE:
+        left = list(_CREATED)
+    for tmp in left:
+        _discard(tmp)
 
 
 def _discard(tmp: str) -> None:

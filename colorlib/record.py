@@ -31,6 +31,45 @@ def versions() -> dict:
     return out
 
 
+def git_commit() -> str | None:
+    """The commit of the checkout colorlib runs from (the code a benchmark measured), or None outside a git clone."""
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
+                              cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+_REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def portable(value):
+    """`value` as a results file may hold it: an absolute path (or a `--flag=/path`) becomes relative to the
+    repository when inside it, else `…/` and its last part, so that a results file never shows one machine's
+    folders and two machines write the same file. Other values pass through."""
+    if not isinstance(value, str):
+        return value
+    flag, sep, rest = value.partition("=") if value.startswith("-") else ("", "", value)
+    if not os.path.isabs(rest):
+        return value
+    inside = os.path.relpath(rest, _REPOSITORY)
+    shown = inside if not inside.startswith("..") else "…/" + os.path.basename(rest.rstrip("/"))
+    return flag + sep + shown
+
+
+def command_line(argv=None) -> str:
+    """The command that ran, as a results file records it: `python` and the arguments, paths made portable."""
+    return " ".join(["python", *(portable(a) for a in (sys.argv if argv is None else argv))])
+
+
+def portable_args(args) -> dict:
+    """An argparse Namespace (or dict) for a results file: absolute paths made portable."""
+    items = vars(args) if not isinstance(args, dict) else args
+    return {k: portable(v) for k, v in items.items()}
+
+
 def json_path(image_path) -> str:
     return os.path.splitext(os.fspath(image_path))[0] + ".json"
 

@@ -117,8 +117,8 @@ print(cache.run_key(pair["content"], pair["style"], Config(size=48, iterations=3
 
 
 def test_a_second_checkout_of_the_same_code_hits_the_cache_and_an_edited_one_does_not(tmp_path):
-    """The run cache is shared across checkouts (README, "Run cache"): the key must depend on the source's
-    content, not on where the checkout lies; an edit to any colorlib module must change it."""
+    """The run cache is shared across checkouts (docs/performance.md, "The run cache"): the key must depend on the
+    source's content, not on where the checkout lies; an edit to any colorlib module must change it."""
     import os
     import shutil
     import subprocess

@@ -38,6 +38,9 @@ def retrieved(content, candidates, k: int) -> list:
     return [images.load(path) for path, _ in retrieval.rank(content, usable, device="cpu")[:k]]
 
 
+_VOTING: set = set()  # the functions _with_voters made: RETRIEVING names the methods among them
+
+
 def _with_voters(fn, voters: int, doc: str):
     """`fn` with the `voters` candidates that retrieval ranks closest added to its references (the runner passes
     `candidates`: registry.RETRIEVING)."""
@@ -45,6 +48,7 @@ def _with_voters(fn, voters: int, doc: str):
         return fn(content, style, references=(*references, *retrieved(content, candidates, voters)), **kw)
 
     method.__doc__ = doc
+    _VOTING.add(method)
     return method
 
 
@@ -86,7 +90,7 @@ METHODS: dict = {
     "best+paper": exemplar_then_paper,
 }
 OPTIMISING = ("paper", "neural-style", "paper-preReLU", "best+paper")  # methods whose cost grows with iterations
-RETRIEVING = tuple(n for n, m in METHODS.items() if getattr(m, "voters", 0))  # take candidates=: runner supplies
+RETRIEVING = tuple(n for n, m in METHODS.items() if m in _VOTING)  # take candidates=: runner supplies
 
 
 def names() -> list[str]:
