@@ -161,8 +161,8 @@ def _figure(truth, shown: dict, entry: dict, path: str) -> None:
 
     titles = {"truth": "truth"}
     for key, run in zip(shown, entry["runs"].values(), strict=True):  # one image per run
-        titles[key] = (f"{key}\n{run['seconds']:.0f} s, structure {run['structure']:.2f}, "
-                       f"ΔE {run['delta_e2000']:.1f}, ΔE to full {run['delta_e2000_to_full']:.1f}")
+        titles[key] = (f"{key}\n{run['seconds']:.0f} s, structure {run['structure']:.2f}\n"
+                       f"ΔE {run['delta_e2000']:.1f}, ΔE to full recipe {run['delta_e2000_to_full']:.1f}")
     fig = plots.image_row({"truth": truth, **shown}, titles)
     plots.save(fig, path)
 

@@ -38,7 +38,8 @@ LOCAL_RESULTS = "results-local"  # git-ignored: every other profile's default ou
 # Whole runs of `colorkit figures` (every notebook), measured; shown by --help.
 MEASURED = {
     "smoke": "2-2.5 min from a fresh clone on a shared 2-core CPU (04: 55 s): a plumbing check at 48-64 px",
-    "quick": "about 23 min on a 2-core AMD EPYC (01: 450 s, 02: 295 s, 03: 3 s, 04: 392 s, 05: 81 s; 00 about 2 min)",
+    "quick": "32 min on a 2-core Intel Xeon from an empty run cache (00: 126 s, 01: 718 s, 02: 328 s, 03: 4 s, "
+             "04: 617 s, 05: 89 s); run again, 00 alone takes 105 s (its loop is not cached)",
     "paper": "not timed as a whole; Figure 1's three 512-px columns take 67 s on one H200 (results/gpu/README.md)",
 }
 
