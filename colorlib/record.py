@@ -6,6 +6,7 @@ import json
 import math
 import os
 import platform
+import subprocess
 import sys
 from importlib import metadata
 
@@ -33,8 +34,6 @@ def versions() -> dict:
 
 def git_commit() -> str | None:
     """The commit of the checkout colorlib runs from (the code a benchmark measured), or None outside a git clone."""
-    import subprocess
-
     try:
         return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
                               cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip() or None

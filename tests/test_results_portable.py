@@ -10,8 +10,8 @@ from colorlib.record import command_line, portable
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEXT = (".json", ".csv", ".md", ".ipynb", ".txt", ".yml", ".yaml")
-# a path from the file-system root: "/" and at least two names, after a quote, a space, "=" or "(" (so "0.5/1", "a/b"
-# and URLs do not count)
+# a path from the file-system root: "/" and at least two names, at the start or after a space, quote, "=", "(", "[",
+# "," or ";" (so "0.5/1", "a/b" and URLs do not count)
 ABSOLUTE = re.compile(r"""(?:^|[\s"'=(\[,;])(/[A-Za-z_.][\w.-]*(?:/[\w.-]+)+)""")
 
 
