@@ -204,3 +204,20 @@ def test_an_entry_whose_header_claims_a_huge_array_is_a_miss_without_allocating_
     with pytest.warns(UserWarning, match="run cache.*header says"):
         again = cache.colorize_cached(motorcycle["content"], motorcycle["style"], cfg)
     assert again.run["cache"] == "miss" and np.array_equal(again.image, first.image)
+
+
+def test_snapshots_are_kept_beside_the_run_they_came_from(motorcycle, fresh_cache):
+    """notebooks/00_method.ipynb's run: computed once with its snapshots, read back whole, and the same entry
+    that colorize_cached() (Figure 1's ablation) reads."""
+    cfg = Config(**{**CFG, "iterations": 4})
+    content, style = motorcycle["content"], motorcycle["style"]
+    first, shots = cache.colorize_cached_with_snapshots(content, style, cfg, (0, 1, 3))
+    assert first.run["cache"] == "miss" and sorted(shots) == [1, 3]  # 0 is the start: not an iteration
+    assert not np.array_equal(shots[1], shots[3])
+    again, shots_again = cache.colorize_cached_with_snapshots(content, style, cfg, (1, 3))
+    assert again.run["cache"] == "hit" and np.array_equal(again.image, first.image)
+    assert all(np.array_equal(shots[i], shots_again[i]) for i in (1, 3))
+    assert cache.colorize_cached(content, style, cfg).run["cache"] == "hit"  # one run, shared
+    other, other_shots = cache.colorize_cached_with_snapshots(content, style, cfg, (2,))  # snapshots not kept: rerun
+    assert other.run["cache"] == "miss" and sorted(other_shots) == [2]
+    assert np.array_equal(other.image, first.image)

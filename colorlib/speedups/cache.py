@@ -122,10 +122,47 @@ def colorize_cached(content, style, config: Config, init_image=None, on_step=Non
             params["init_image"] = config.init_image
         return Result(image, record["history"], params, record["versions"], {**record["run"], "cache": "hit"})
     result = colorize(content, style, config, on_step=on_step, init_image=init_image)
+    _write_run(stem, result)
+    return result
+
+
+def colorize_cached_with_snapshots(content, style, config: Config, at) -> tuple[Result, dict]:
+    """colorize_cached(), and the image after each iteration in `at` (≥ 1): (Result, {iteration: image}).
+
+    The snapshots are kept beside the run's own entry, the one colorize_cached() reads, so notebooks/00_method.ipynb
+    and Figure 1's ablation share one run, and a second `make results` recomputes neither. A run found without its
+    snapshots is run again (an entry written by another caller)."""
+    config = as_config(config)
+    at = sorted({int(i) for i in at if int(i) >= 1})
+    shots: dict = {}
+
+    def keep(state):
+        if state.iteration in at:
+            shots[state.iteration] = state.image()
+
+    if not at:
+        return colorize_cached(content, style, config), shots
+    if not enabled():
+        return colorize(content, style, config, on_step=keep), shots
+    key = run_key(content, style, config)
+    stem = os.path.join(cache_dir(), key[:2], key)
+    shots_key = "out-" + hashlib.sha256(json.dumps([key, "snapshots", at]).encode()).hexdigest()[:32]
+    shots_stem = os.path.join(cache_dir(), shots_key[4:6], shots_key)
+    found = _read_entry(stem, key)
+    stacked = _read_entry(shots_stem, shots_key) if found is not None else None
+    if found is not None and stacked is not None and stacked[0].shape[0] % len(at) == 0:
+        return colorize_cached(content, style, config), dict(zip(at, np.split(stacked[0], len(at)), strict=True))
+    result = colorize(content, style, config, on_step=keep)
+    _write_run(stem, result)
+    if list(shots) == at:  # every snapshot taken (a run stopped early has fewer: not kept)
+        _write_entry(shots_stem, np.concatenate([shots[i] for i in at]), {})
+    return result, shots
+
+
+def _write_run(stem: str, result: Result) -> None:
     record = dict(history=result.history, params=result.params, versions=result.versions, run=result.run)
     _write_entry(stem, result.image, record)
     result.run["cache"] = "miss"
-    return result
 
 
 def cached_array(parts: dict, compute) -> tuple[np.ndarray, bool]:
