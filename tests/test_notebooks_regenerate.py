@@ -182,3 +182,32 @@ def test_colorkit_figures_killed_mid_notebook_cleans_up_and_keeps_the_results(tm
 def test_no_matching_notebook_is_a_one_line_error(tmp_path, capsys):
     assert regenerate.main(["--notebooks-dir", str(tmp_path), "--only", "07", "--quiet"]) == 2
     assert capsys.readouterr().err.strip().startswith("error: no notebook matching 07")
+
+
+def test_a_notebook_is_run_again_only_when_something_it_depends_on_changed(tmp_path, capsys):
+    """make's rule for notebooks (colorlib/app/notebook_state.py): unchanged inputs and untouched files → not run;
+    its file edited, the notebook edited, another parameter, or --force → run."""
+    notebooks, out = tmp_path / "nb", tmp_path / "results"
+    notebooks.mkdir()
+    count = tmp_path / "executions.txt"  # outside the output folder: counts the executions
+    appends = ("import os\nopen(os.path.join(output_dir, 'runs.txt'), 'w').write(str(seed))\n"
+               f"open({str(count)!r}, 'a').write('x')")
+    _notebook(notebooks / "01_a.ipynb", 'seed = 0\noutput_dir = "."', appends)
+    args = ["--profile", "smoke", "--notebooks-dir", str(notebooks), "--output-dir", str(out), "--quiet"]
+
+    def runs_of(*extra):
+        capsys.readouterr()
+        assert regenerate.main(args + list(extra)) == 0
+        return capsys.readouterr().out.count("up to date (nothing")
+
+    assert runs_of() == 0
+    assert runs_of() == 1  # nothing changed: not executed
+    (out / "runs.txt").write_text("edited by hand")
+    assert runs_of() == 0 and (out / "runs.txt").read_text() == "0"  # its file changed: run again, file restored
+    assert runs_of("--force") == 0
+    assert runs_of("--seed", "3") == 0 and (out / "runs.txt").read_text() == "3"  # another parameter
+    _notebook(notebooks / "01_a.ipynb", 'seed = 0\noutput_dir = "."', appends + "\nprint('edited')")
+    assert runs_of("--seed", "3") == 0  # the notebook edited
+    assert runs_of("--seed", "3") == 1
+    assert runs_of("--seed", "3", "--no-cache") == 0  # the run cache off: everything runs
+    assert count.read_text() == "x" * 6

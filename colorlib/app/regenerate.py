@@ -1,6 +1,6 @@
 """Regenerate every result: run each notebooks/NN_*.ipynb headless with papermill, in order.
 
-    colorkit figures --profile quick|smoke|paper [--only PATTERN] [--output-dir DIR] [--no-cache]
+    colorkit figures --profile quick|smoke|paper [--only PATTERN] [--output-dir DIR] [--no-cache] [--force]
 
 Only the profile that made the committed results (quick) writes into results/ by default; the others write into
 the git-ignored results-local/PROFILE/, so a hand run never changes a committed file. Before the first notebook
@@ -9,7 +9,8 @@ ipywidgets, …) is one line, not a failure minutes in. Each notebook gets the p
 device, seed and output_dir. It writes into a fresh temporary folder inside the output folder; only when it
 finishes are its files moved into place (the executed notebook to OUTPUT/notebooks/, with the temporary folder's
 path written as the final one, relative to the notebook where it lies inside the repository), so a notebook that
-fails leaves the previous results as they were."""
+fails leaves the previous results as they were. A notebook that is up to date — nothing it depends on changed since
+its last run, its files as that run wrote them (colorlib/app/notebook_state.py) — is not executed again."""
 from __future__ import annotations
 
 import argparse
@@ -25,6 +26,7 @@ import threading
 import time
 
 from colorlib import data
+from colorlib.app import notebook_state
 from colorlib.app.notebook_requirements import missing_requirements
 from colorlib.atomic import atomic_write
 from colorlib.errors import ColorkitError, first_line
@@ -178,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars and no cell output")
     p.add_argument("--no-cache", action="store_true", help="recompute every run instead of reusing finished ones "
                    "(the run cache: colorlib/speedups/cache.py)")
+    p.add_argument("--force", action="store_true", help="execute every notebook, also those up to date (nothing "
+                   "they depend on changed since their last run: colorlib/app/notebook_state.py)")
     return p
 
 
@@ -214,14 +218,20 @@ def main(argv=None, handle_sigterm: bool | None = None) -> int:
     if args.no_cache:  # the notebooks' kernels inherit the environment
         os.environ["COLORKIT_NO_CACHE"] = "1"
     values = dict(profile=args.profile, device=args.device, seed=args.seed)
-    total = time.perf_counter()
+    total, current = time.perf_counter(), 0
     for n, path in enumerate(notebooks, start=1):
         name = os.path.basename(path)
+        if not args.force and notebook_state.up_to_date(path, values, output_dir):
+            print(f"[{n}/{len(notebooks)}] {name}: up to date (nothing it depends on changed since its last run, "
+                  f"its files are as that run wrote them; --force runs it again)", flush=True)
+            current += 1
+            continue
         print(f"[{n}/{len(notebooks)}] {name} (profile {args.profile})", flush=True)
         start = time.perf_counter()
         try:
             files = run_notebook(path, output_dir, values, args.kernel, progress=not args.quiet,
                                  log_output=not args.quiet)
+            notebook_state.remember(path, values, output_dir, files)
         except ColorkitError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
@@ -230,8 +240,8 @@ def main(argv=None, handle_sigterm: bool | None = None) -> int:
             return 130
         print(f"[{n}/{len(notebooks)}] {name} done in {time.perf_counter() - start:.1f} s: "
               f"{', '.join(files)}", flush=True)
-    print(f"all {len(notebooks)} notebook(s) done in {time.perf_counter() - total:.1f} s; results in "
-          f"{output_dir}/", flush=True)
+    print(f"all {len(notebooks)} notebook(s) done in {time.perf_counter() - total:.1f} s ({current} up to date); "
+          f"results in {output_dir}/", flush=True)
     return 0
 
 
