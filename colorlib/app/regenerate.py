@@ -218,13 +218,13 @@ def main(argv=None, handle_sigterm: bool | None = None) -> int:
     if args.no_cache:  # the notebooks' kernels inherit the environment
         os.environ["COLORKIT_NO_CACHE"] = "1"
     values = dict(profile=args.profile, device=args.device, seed=args.seed)
-    total, current = time.perf_counter(), 0
+    total, skipped = time.perf_counter(), 0
     for n, path in enumerate(notebooks, start=1):
         name = os.path.basename(path)
         if not args.force and notebook_state.up_to_date(path, values, output_dir):
             print(f"[{n}/{len(notebooks)}] {name}: up to date (nothing it depends on changed since its last run, "
                   f"its files are as that run wrote them; --force runs it again)", flush=True)
-            current += 1
+            skipped += 1
             continue
         print(f"[{n}/{len(notebooks)}] {name} (profile {args.profile})", flush=True)
         start = time.perf_counter()
@@ -240,7 +240,7 @@ def main(argv=None, handle_sigterm: bool | None = None) -> int:
             return 130
         print(f"[{n}/{len(notebooks)}] {name} done in {time.perf_counter() - start:.1f} s: "
               f"{', '.join(files)}", flush=True)
-    print(f"all {len(notebooks)} notebook(s) done in {time.perf_counter() - total:.1f} s ({current} up to date); "
+    print(f"all {len(notebooks)} notebook(s) done in {time.perf_counter() - total:.1f} s ({skipped} up to date); "
           f"results in {output_dir}/", flush=True)
     return 0
 

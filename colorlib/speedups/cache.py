@@ -116,11 +116,7 @@ def colorize_cached(content, style, config: Config, init_image=None, on_step=Non
     stem = os.path.join(cache_dir(), key[:2], key)
     found = _read_entry(stem, key)
     if found is not None:
-        image, record = found
-        params = {**record["params"], "weights": config.weights}
-        if config.init == "image" and config.init_image:  # this run's file name, not the first run's
-            params["init_image"] = config.init_image
-        return Result(image, record["history"], params, record["versions"], {**record["run"], "cache": "hit"})
+        return _cached_result(found[0], found[1], config)
     result = colorize(content, style, config, on_step=on_step, init_image=init_image)
     _write_run(stem, result)
     return result
@@ -151,12 +147,20 @@ def colorize_cached_with_snapshots(content, style, config: Config, at) -> tuple[
     found = _read_entry(stem, key)
     stacked = _read_entry(shots_stem, shots_key) if found is not None else None
     if found is not None and stacked is not None and stacked[0].shape[0] % len(at) == 0:
-        return colorize_cached(content, style, config), dict(zip(at, np.split(stacked[0], len(at)), strict=True))
+        return _cached_result(found[0], found[1], config), dict(zip(at, np.split(stacked[0], len(at)), strict=True))
     result = colorize(content, style, config, on_step=keep)
     _write_run(stem, result)
     if list(shots) == at:  # every snapshot taken (a run stopped early has fewer: not kept)
         _write_entry(shots_stem, np.concatenate([shots[i] for i in at]), {})
     return result, shots
+
+
+def _cached_result(image: np.ndarray, record: dict, config: Config) -> Result:
+    """The Result of a validated entry, naming this run's weights and init image (not the first run's)."""
+    params = {**record["params"], "weights": config.weights}
+    if config.init == "image" and config.init_image:
+        params["init_image"] = config.init_image
+    return Result(image, record["history"], params, record["versions"], {**record["run"], "cache": "hit"})
 
 
 def _write_run(stem: str, result: Result) -> None:
