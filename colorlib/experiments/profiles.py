@@ -5,7 +5,8 @@ Two settings per profile:
 - ``PROFILES``: the studies that run many colorizations (Figure 2, Figure 1's ablation, the evaluation, the
   explorer's start). Every profile keeps the paper's schedule — noise start, L-BFGS, β/α decaying 0.25 % per
   iteration — and `quick` and `paper` run all 1000 iterations, so β ends at 8.2 % of its start as in the paper;
-  `quick` shrinks the image to 192 px and uses bf16 where the CPU runs it natively.
+  `quick` shrinks the image to 128 px and uses bf16 where the CPU runs it natively: at 192 px the studies alone
+  took `make results` past 30 minutes on a 2-core CPU (docs/performance.md, "The run cache").
 - ``FIGURE``: Figure 1 and ``colorkit colorize --profile NAME``. `quick` draws it at the paper's 512 px on a CPU
   through the multi-resolution schedule (colorlib/speedups/multires.py), whose β/α schedule still ends where the
   paper's does; `paper` runs the paper's recipe itself, meant for a GPU
@@ -24,7 +25,7 @@ FIGURE_PRESET = "neural-style"
 
 PROFILES: dict[str, dict[str, Any]] = {
     "smoke": dict(size=48, iterations=4),  # seconds on a CPU: checks the plumbing, not the pictures
-    "quick": dict(size=192, iterations=1000, precision="auto"),  # the paper's schedule at 192 px, 2-core CPU
+    "quick": dict(size=128, iterations=1000, precision="auto"),  # the paper's schedule at 128 px, 2-core CPU
     "paper": dict(size=512, iterations=1000),  # the paper's recipe (neural-style's 512 px, 1000 iterations)
 }
 
