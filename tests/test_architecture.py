@@ -55,6 +55,14 @@ def test_imports_flow_one_way_through_the_layers():
     assert upward_imports() == []
 
 
+def test_what_the_run_cache_leaves_out_of_its_code_key_is_the_top_layer():
+    """colorlib/speedups/cache.py keys cached runs without the source of NOT_IN_RUNS: sound only while nothing a run
+    executes can import it, i.e. while it is the top layer (and imports flow one way, above)."""
+    from colorlib.speedups.cache import NOT_IN_RUNS
+
+    assert NOT_IN_RUNS and all(LAYERS.index(package) == len(LAYERS) - 1 for package in NOT_IN_RUNS)
+
+
 def test_the_check_catches_an_upward_import(tmp_path, monkeypatch):
     fake = tmp_path / "colorlib" / "paper"
     fake.mkdir(parents=True)

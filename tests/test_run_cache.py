@@ -221,3 +221,27 @@ def test_snapshots_are_kept_beside_the_run_they_came_from(motorcycle, fresh_cach
     other, other_shots = cache.colorize_cached_with_snapshots(content, style, cfg, (2,))  # snapshots not kept: rerun
     assert other.run["cache"] == "miss" and sorted(other_shots) == [2]
     assert np.array_equal(other.image, first.image)
+
+
+def test_the_runs_code_key_ignores_the_command_line_layer_and_nothing_else(tmp_path):
+    """Editing colorlib/app/ (--help's measured times, say) keeps every cached run; editing the library does not,
+    and the notebooks' up-to-date check (skip=()) sees both. Safe because nothing below app/ imports it
+    (tests/test_architecture.py)."""
+    for rel in ("colorlib/__init__.py", "colorlib/paper/colorize.py", "colorlib/app/regenerate.py",
+                "colorlib/plots/figures.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x = 1\n")
+    root = str(tmp_path / "colorlib")
+
+    def keys():
+        cache.code_fingerprint.cache_clear()
+        return cache.code_fingerprint(root=root), cache.code_fingerprint(skip=(), root=root)
+
+    runs, notebooks = keys()
+    (tmp_path / "colorlib/app/regenerate.py").write_text("x = 2\n")
+    assert keys()[0] == runs and keys()[1] != notebooks
+    for rel in ("colorlib/paper/colorize.py", "colorlib/plots/figures.py", "colorlib/__init__.py"):
+        runs, notebooks = keys()
+        (tmp_path / rel).write_text((tmp_path / rel).read_text() + "y = 3\n")
+        assert keys()[0] != runs and keys()[1] != notebooks, rel
+    cache.code_fingerprint.cache_clear()

@@ -1,12 +1,12 @@
 """Up to date: `colorkit figures` does not execute a notebook again when nothing it depends on has changed since
 its last run and every file it wrote then is still as it wrote it — make's rule, for notebooks (`--force` reruns).
 
-What it depends on: the notebook's bytes, the parameters it is given, the output folder, colorlib's source
-(the run cache's code fingerprint) and resources (the prints' manifest, the pairs), torch's version and thread
-count, the device, and every COLORKIT_* setting but the cache folder. The prints themselves are pinned by the
-manifest's sha256. Its files: those the notebook wrote, each with its sha256. The records live beside the run cache
-(colorlib/speedups/cache.py), so a fresh clone, another machine or a cleared cache executes everything; with the
-run cache off (`--no-cache`, COLORKIT_NO_CACHE) every notebook runs."""
+What it depends on: the notebook's bytes, the parameters it is given, the output folder, all of colorlib's source
+(the run cache's code fingerprint, app/ included: notebooks use the explorer) and resources (the prints' manifest,
+the pairs), torch's version and thread count, the device, and every COLORKIT_* setting but the cache folder. The
+prints themselves are pinned by the manifest's sha256. Its files: those the notebook wrote, each with its sha256.
+The records live beside the run cache (colorlib/speedups/cache.py), so a fresh clone, another machine or a cleared
+cache executes everything; with the run cache off (`--no-cache`, COLORKIT_NO_CACHE) every notebook runs."""
 from __future__ import annotations
 
 import glob
@@ -30,7 +30,7 @@ def inputs_key(notebook: str, values: dict, output_dir: str) -> str:
     resources = {os.path.basename(p): sha256_file(p) for p in sorted(glob.glob(os.path.join(RESOURCES, "*.csv")))}
     settings = {k: v for k, v in sorted(os.environ.items()) if k.startswith("COLORKIT_") and k != cache.CACHE_ENV}
     parts = dict(notebook=sha256_file(notebook), values=values, output_dir=os.path.abspath(output_dir),
-                 code=cache.code_fingerprint(), resources=resources, torch=torch.__version__,
+                 code=cache.code_fingerprint(skip=()), resources=resources, torch=torch.__version__,
                  threads=torch.get_num_threads(), device=str(resolve_device(values.get("device", "auto"))),
                  settings=settings)
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
