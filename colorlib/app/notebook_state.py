@@ -22,7 +22,7 @@ from colorlib.hardware import resolve_device
 from colorlib.hashes import sha256_file
 from colorlib.speedups import cache
 
-RESOURCES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "resources")
+RESOURCES = os.path.join(cache.PACKAGE_ROOT, "resources")  # colorlib/resources/: manifest.csv, pairs.csv
 
 
 def inputs_key(notebook: str, values: dict, output_dir: str) -> str:
