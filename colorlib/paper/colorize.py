@@ -13,6 +13,7 @@ from colorlib import color, images
 from colorlib.errors import ColorkitError, DivergenceError, Interrupted
 from colorlib.hardware import resolve_device, resolve_precision, run_environment
 from colorlib.paper.config import Config, as_config
+from colorlib.paper.graphed import optimize_graphed
 from colorlib.paper.lbfgs import resolve_form
 from colorlib.paper.objective import Objective
 from colorlib.paper.optimize import NonFinite, Trace, initial_image, optimize
@@ -203,7 +204,8 @@ def colorize(content, style, config: Config | None = None, on_step=None, init_im
         return Result(image, trace.history, config.to_dict(), versions(), run)
 
     try:
-        optimize(x, objective, config, beta0, step if on_step else None, trace)
+        loop = optimize_graphed if run["lbfgs_form"] == "cuda-graph" else optimize
+        loop(x, objective, config, beta0, step if on_step else None, trace)
     except NonFinite as exc:
         run["diverged"] = str(exc)
         raise DivergenceError(f"optimisation diverged: {exc}; the last finite image is kept. "

@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import torch
 
-FORMS = ("auto", "two-loop", "compact")
+from colorlib.errors import ColorkitError
+
+FORMS = ("auto", "two-loop", "compact", "cuda-graph")
 
 
 def resolve_form(form: str, device: torch.device) -> str:
-    """auto = compact on CUDA (where the two-loop's syncs cost), two-loop (torch.optim.LBFGS) elsewhere."""
+    """auto = cuda-graph on CUDA (the compact step with the whole iteration replayed from a CUDA graph,
+    colorlib/paper/graphed.py), two-loop (torch.optim.LBFGS) elsewhere."""
     if form == "auto":
-        return "compact" if device.type == "cuda" else "two-loop"
+        return "cuda-graph" if device.type == "cuda" else "two-loop"
+    if form == "cuda-graph" and device.type != "cuda":
+        raise ColorkitError(f"lbfgs_form 'cuda-graph' needs a CUDA device; this run is on {device.type}")
     return form
 
 

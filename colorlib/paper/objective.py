@@ -40,7 +40,9 @@ class Objective:
             self.M_a[l] = F_a.shape[1]
 
     def features(self, x: torch.Tensor) -> dict:
-        ctx = torch.autocast(x.device.type, dtype=torch.bfloat16) if self.autocast else contextlib.nullcontext()
+        # no cast cache: nothing is cast twice in one forward, and a CUDA graph capture must not keep one
+        ctx = (torch.autocast(x.device.type, dtype=torch.bfloat16, cache_enabled=False) if self.autocast
+               else contextlib.nullcontext())
         with ctx:
             return self.net(x)
 

@@ -171,11 +171,8 @@ def optimize(x: torch.Tensor, objective, config: Config, beta0: float, on_step=N
                 raise NonFinite(float(total.detach()), it + 1)
             last_finite.copy_(x.detach())
             total.backward()
-            if scale is None:  # fixed once, from the first gradient (Config.rescale_objective)
-                g_max = float(x.grad.abs().max())
-                scale = 1.0 / g_max if config.rescale_objective and g_max > 0 else 1.0
-                trace.gradient_scale = scale
-                trace.initial_gradient_mean = float(x.grad.abs().mean()) * scale
+            if scale is None:
+                scale = gradient_scale(config, x.grad, trace)
             x.grad.mul_(scale)
             row.update(content_loss=float(Lc), style_loss=float(Ls), total_loss=float(total.detach()))
             return total.detach() * scale
@@ -190,10 +187,27 @@ def optimize(x: torch.Tensor, objective, config: Config, beta0: float, on_step=N
         if on_step is not None and on_step(row) is False:
             trace.stopped_by_caller = True
             break
+    finish(x, objective, config, trace, best if best["x"] is not None else None, last_finite)
+    return trace
+
+
+def gradient_scale(config: Config, g: torch.Tensor, trace: Trace) -> float:
+    """1/max|∇L(x₀)| (Config.rescale_objective) or 1, fixed once from the first gradient; recorded in `trace`."""
+    g_max = float(g.abs().max())
+    scale = 1.0 / g_max if config.rescale_objective and g_max > 0 else 1.0
+    trace.gradient_scale = scale
+    trace.initial_gradient_mean = float(g.abs().mean()) * scale
+    return scale
+
+
+def finish(x: torch.Tensor, objective, config: Config, trace: Trace, best: dict | None,
+           last_finite: torch.Tensor) -> None:
+    """After the last iteration: NonFinite if the last update left x non-finite; with keep_best, x becomes the best
+    iterate `best` ({"x", "Lc", "Ls", "it"}) unless the last update is better still, weighed with the final β."""
     if not torch.isfinite(x).all():
         x.data.copy_(last_finite)
         raise NonFinite(math.nan, len(trace.history) + 1)
-    if config.keep_best and best["x"] is not None:
+    if config.keep_best and best is not None:
         final_beta = trace.history[-1]["style_weight"]
         with torch.no_grad():
             _, Lc, Ls = objective(x, final_beta)
@@ -202,7 +216,6 @@ def optimize(x: torch.Tensor, objective, config: Config, beta0: float, on_step=N
         else:
             x.data.copy_(best["x"])
             trace.best_iteration = best["it"]  # the iterate evaluated at this 0-based iteration
-    return trace
 
 
 def is_spike(previous: float | None, current: float) -> bool:
