@@ -5,7 +5,8 @@ First the check that a replay takes eager's steps: the graph loop run once with 
 (graphed.CAPTURE off) and once captured, on the first pair, with deterministic cuDNN and TF32 off, compared loss by
 loss over `--check-iterations` (identical, or the largest relative difference) and image by image. Then the runs:
 per pair, the compact form eager and the graph loop in fp32 (TF32 and cuDNN autotuning on for both, as
-speedups.backend sets them), and the graph loop in bf16; seconds of the loop and of the whole colorize() call,
+speedups.backend sets them), the graph loop in bf16, and both again with the convolutions in NCHW instead of NHWC
+(paper/vgg.channels_last_for); seconds of the loop and of the whole colorize() call,
 structure, colourfulness and ΔE2000 to the truth, and ΔE2000 between the graph's image and eager's.
 
     python3 benchmarks/cuda_graph.py --device cuda --profile paper     # on a GPU (benchmarks/gpu_cuda_graph.sh)
@@ -27,12 +28,15 @@ import torch  # noqa: E402
 from colorlib import hardware, record  # noqa: E402
 from colorlib.evaluation import metrics  # noqa: E402
 from colorlib.experiments import runs  # noqa: E402
-from colorlib.paper import graphed  # noqa: E402
+from colorlib.paper import graphed, vgg  # noqa: E402
 from colorlib.paper.colorize import colorize  # noqa: E402
 from colorlib.speedups.backend import tune_backend  # noqa: E402
 
-# (label, lbfgs_form, precision); on a CPU the graph cannot be captured and the eager graph loop stands in
-VARIANTS = (("eager", "compact", "fp32"), ("graph", "cuda-graph", "fp32"), ("graph-bf16", "cuda-graph", "bf16"))
+# (label, lbfgs_form, precision, channels last on CUDA); on a CPU the graph cannot be captured and the eager graph
+# loop stands in
+VARIANTS = (("eager", "compact", "fp32", True), ("graph", "cuda-graph", "fp32", True),
+            ("graph-bf16", "cuda-graph", "bf16", True), ("graph-nchw", "cuda-graph", "fp32", False),
+            ("graph-bf16-nchw", "cuda-graph", "bf16", False))
 
 
 def form_for(form: str, device: torch.device) -> str:
@@ -83,14 +87,16 @@ def main(argv=None) -> int:
     print("replay check:", out["check"], flush=True)
     record.write_json(out, path)
     out["backend"] = tune_backend(device, "fp32")
-    for _, form, precision in VARIANTS:  # weights, kernels, cuDNN's autotuning: before any timed run
+    for _, form, precision, nhwc in VARIANTS:  # weights, kernels, cuDNN's autotuning: before any timed run
+        vgg.CUDA_CHANNELS_LAST = nhwc
         cfg = runs.settings(args.profile, args.device, iterations=10, lbfgs_form=form_for(form, device),
                             precision=precision)
         colorize(first["content"], first["style"], cfg)
     for index in indices:
         pair = runs.pair_at(index, size)
         images = {}
-        for label, form, precision in VARIANTS:
+        for label, form, precision, nhwc in VARIANTS:
+            vgg.CUDA_CHANNELS_LAST = nhwc
             cfg = runs.settings(args.profile, args.device, lbfgs_form=form_for(form, device), precision=precision)
             start = time.perf_counter()
             result = colorize(pair["content"], pair["style"], cfg)
@@ -101,18 +107,20 @@ def main(argv=None) -> int:
             score = runs.score(result.image, pair["truth"])
             its = result.run["iterations_run"]
             rows.append(dict(pair=pair["name"], variant=label, lbfgs_form=result.run["lbfgs_form"],
-                             precision=result.run["precision"], size=cfg.size, iterations=its,
+                             precision=result.run["precision"], memory_format=result.run["memory_format"],
+                             size=cfg.size, shape=list(result.image.shape[:2]), iterations=its,
                              seconds=result.run["seconds"], seconds_whole_call=round(wall, 3),
                              seconds_per_iteration=result.run["seconds"] / its,
                              final_total_loss=result.run["final"]["total_loss"],
                              delta_e2000_to_eager=float(metrics.delta_e2000(result.image, images["eager"])),
                              **score))
-            print(f"{pair['name']:28s} {label:10s} {result.run['seconds']:7.2f} s (call {wall:.2f} s, "
+            print(f"{pair['name']:28s} {label:15s} {result.run['seconds']:7.2f} s (call {wall:.2f} s, "
                   f"{1000 * rows[-1]['seconds_per_iteration']:.2f} ms/it)  structure {score['structure_ssim']:.3f}"
                   f"  colourfulness ×{score['colourfulness_ratio']:.3f}  ΔE2000 {score['delta_e2000']:.2f}"
                   f"  ΔE2000 to eager {rows[-1]['delta_e2000_to_eager']:.2f}", flush=True)
             record.write_json(out, path)
-        eager, graph = rows[-3], rows[-2]
+        vgg.CUDA_CHANNELS_LAST = True
+        eager, graph = rows[-len(VARIANTS)], rows[-len(VARIANTS) + 1]
         print(f"{'':28s} graph / eager time {graph['seconds'] / eager['seconds']:.2f}", flush=True)
     return 0
 

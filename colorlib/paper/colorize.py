@@ -18,7 +18,7 @@ from colorlib.paper.lbfgs import resolve_form
 from colorlib.paper.objective import Objective
 from colorlib.paper.optimize import NonFinite, Trace, initial_image, optimize
 from colorlib.paper.result import Result, StepState
-from colorlib.paper.vgg import LAYER_NAMES, extractor, last_layer, min_size
+from colorlib.paper.vgg import LAYER_NAMES, channels_last_for, extractor, last_layer, min_size
 from colorlib.record import versions
 
 
@@ -169,7 +169,7 @@ def colorize(content, style, config: Config | None = None, on_step=None, init_im
     gray, _, style_img = prepare(content, style, config)
     torch.manual_seed(config.seed)
     layers = tuple(sorted(set(config.content_layers + config.style_layers), key=LAYER_NAMES.index))
-    channels_last = precision == "bf16" and device.type == "cpu"  # the faster layout there (paper/vgg.extractor)
+    channels_last = channels_last_for(precision, device)
     net = extractor(layers, config.weights, config.pooling, config.input_range, str(device), channels_last)
     content_x, style_x = net.to_input(gray), net.to_input(style_img)
     if init_image is None and config.init == "image":
