@@ -27,7 +27,7 @@ import torch  # noqa: E402
 from colorlib import data, images  # noqa: E402
 from colorlib.evaluation import metrics  # noqa: E402
 from colorlib.experiments import profiles, runs  # noqa: E402
-from colorlib.hardware import cpu_flags, cpu_model  # noqa: E402
+from colorlib.hardware import cpu_flags, cpu_model, resolve_device, resolve_precision  # noqa: E402
 from colorlib.record import command_line, git_commit, versions, write_json  # noqa: E402
 from colorlib.speedups.multires import Schedule  # noqa: E402
 
@@ -90,7 +90,10 @@ def main(argv=None) -> int:
     named = schedules(args)
     seeds = [int(s) for s in args.seeds.split(",")]
     precision = profiles.profile(args.profile).get("precision", "fp32")
-    report = dict(benchmark="time_to_quality", size=args.size, precision=precision, seeds=seeds,
+    device = resolve_device(args.device)
+    report = dict(benchmark="time_to_quality", size=args.size, precision=precision,
+                  precision_used=resolve_precision(precision, device)[0], device=str(device),
+                  gpu=torch.cuda.get_device_name(device) if device.type == "cuda" else None, seeds=seeds,
                   schedules={k: dict(text=v.to_text(), **v.to_dict()) for k, v in named.items()},
                   machine=dict(cpu=cpu_model(), cores=os.cpu_count(), torch_threads=torch.get_num_threads(),
                                cpu_flags={f: f in cpu_flags() for f in FLAGS}, load_average_start=os.getloadavg()),

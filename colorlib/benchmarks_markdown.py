@@ -14,7 +14,9 @@ SPEED = "results/benchmarks/speed_cpu/speed.json"
 SPEED_1THREAD = "results/benchmarks/speed_cpu/speed_1thread_other_core_busy.json"
 SPEED_GPU = "results/gpu/speed/speed.json"
 LBFGS_CPU, LBFGS_GPU = "results/benchmarks/lbfgs_form_cpu.json", "results/gpu/lbfgs_form.json"
-TIME_TO_QUALITY = "results/benchmarks/time_to_quality.json"
+TIME_TO_QUALITY, TIME_TO_QUALITY_GPU = ("results/benchmarks/time_to_quality.json",
+                                       "results/gpu/time_to_quality/time_to_quality.json")
+CUDA_GRAPH = "results/gpu/cuda_graph.json"
 
 
 EXEMPLAR_ROWS = (  # the rows of benchmarks/exemplar_ablation.py shown in the docs (all: exemplar_ablation.md)
@@ -152,22 +154,46 @@ def lbfgs_form(source: str):
     return value
 
 
-def time_to_quality(results: Results) -> str:
+def time_to_quality(source: str, where: str | None = None):
     """pairs[*].runs[*]: seconds, structure, colourfulness_ratio, delta_e2000, delta_e2000_to_full; the schedules'
-    text; size and machine.torch_threads in the header."""
-    d = results(TIME_TO_QUALITY)
-    rows = []
-    for p in d["pairs"]:
-        full = p["runs"]["full-seed0"]["seconds"]
-        for name, run in p["runs"].items():
-            what = (f"full recipe, seed {name.rsplit('seed', 1)[1]}" if name.startswith("full-seed")
-                    else f"`{name}`: {d['schedules'][name]['text']}")
-            rows.append([pair(p["name"]), what, f"{run['seconds']:.0f}", f(run["seconds"] / full),
-                         f(run["structure"], 3), f(run["colourfulness_ratio"]), f(run["delta_e2000"]),
-                         "–" if name == "full-seed0" else f(run["delta_e2000_to_full"])])
-    return table([f"print ← style ({d['size']} px, {d['precision']}, {d['machine']['torch_threads']} threads)", "run",
-                  "seconds", "× full recipe", "structure", "colourfulness / truth", "ΔE2000",
-                  "ΔE2000 to the full recipe (seed 0)"], rows)
+    text; size, precision and machine.torch_threads (or `where`) in the header."""
+    def value(results: Results) -> str:
+        d = results(source)
+        rows = []
+        for p in d["pairs"]:
+            full = p["runs"]["full-seed0"]["seconds"]
+            for name, run in p["runs"].items():
+                what = (f"full recipe, seed {name.rsplit('seed', 1)[1]}" if name.startswith("full-seed")
+                        else f"`{name}`: {d['schedules'][name]['text']}")
+                rows.append([pair(p["name"]), what, f"{run['seconds']:.2g}" if run["seconds"] < 10
+                             else f"{run['seconds']:.0f}", f(run["seconds"] / full), f(run["structure"], 3),
+                             f(run["colourfulness_ratio"]), f(run["delta_e2000"]),
+                             "–" if name == "full-seed0" else f(run["delta_e2000_to_full"])])
+        machine = where or f"{d['precision']}, {d['machine']['torch_threads']} threads"
+        return table([f"print ← style ({d['size']} px, {machine})", "run", "seconds", "× full recipe", "structure",
+                      "colourfulness / truth", "ΔE2000", "ΔE2000 to the full recipe (seed 0)"], rows)
+    return value
+
+
+def cuda_graph(results: Results) -> str:
+    """rows[*] by pair and variant (eager, graph, graph-bf16, graph-nchw, graph-bf16-nchw): seconds,
+    structure_ssim, delta_e2000, delta_e2000_to_eager; check.identical_losses and check.iterations in the header."""
+    d = results(CUDA_GRAPH)
+    by = {(r["pair"], r["variant"]): r for r in d["rows"]}
+    out = []
+    for p in dict.fromkeys(r["pair"] for r in d["rows"]):
+        eager, graph = by[(p, "eager")], by[(p, "graph")]
+        out.append([pair(p), f(eager["seconds"], 1)] + [f(by[(p, v)]["seconds"], 2) for v in
+                   ("graph", "graph-bf16", "graph-nchw", "graph-bf16-nchw")] +
+                   [f(graph["seconds"] / eager["seconds"]),
+                    f"{f(eager['structure_ssim'], 3)} → {f(graph['structure_ssim'], 3)}",
+                    f"{f(eager['delta_e2000'])} → {f(graph['delta_e2000'])}", f(graph["delta_e2000_to_eager"])])
+    r0, check = d["rows"][0], d["check"]
+    same = "identical" if check["identical_losses"] else f"≤ {check['max_relative_loss_difference']:.1g} apart"
+    return table([f"print ← style ({d['machine']['gpu']}, {r0['size']} px, {r0['iterations']} iterations; replay vs "
+                  f"eager losses over {check['iterations']}: {same})", "eager, s", "graph fp32, s", "graph bf16, s",
+                  "graph fp32 NCHW, s", "graph bf16 NCHW, s", "graph / eager (fp32)", "structure (fp32)",
+                  "ΔE2000 (fp32)", "ΔE2000 graph ↔ eager"], out)
 
 
 def time_to_quality_seconds(name: str):

@@ -42,7 +42,9 @@ TABLES = {
     "speed-gpu": bench.speed(bench.SPEED_GPU),
     "lbfgs-form-cpu": bench.lbfgs_form(bench.LBFGS_CPU),
     "lbfgs-form-gpu": bench.lbfgs_form(bench.LBFGS_GPU),
-    "time-to-quality": bench.time_to_quality,
+    "time-to-quality": bench.time_to_quality(bench.TIME_TO_QUALITY),
+    "time-to-quality-gpu": bench.time_to_quality(bench.TIME_TO_QUALITY_GPU, "NVIDIA H200, precision auto = bf16"),
+    "cuda-graph": bench.cuda_graph,
     "time-to-quality-summary": bench.time_to_quality_summary,
 }
 VALUES = {

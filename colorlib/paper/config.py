@@ -72,8 +72,9 @@ class Config:
     lr: float | None = None  # None = per optimizer: L-BFGS 1 (optim.lbfgs), Adam 10 (neural-style), SGD 1
     momentum: float = 0.0  # SGD only; the paper does not say
     lbfgs_history: int = 100  # optim.lbfgs nCorrection as neural_style.lua sets it
-    # The same L-BFGS step computed two ways (colorlib/paper/lbfgs.py): "two-loop" = torch.optim.LBFGS, "compact" =
-    # matrix form, far fewer GPU syncs; "auto" = compact on CUDA only, so CPU runs stay torch's to the bit.
+    # The same L-BFGS step computed three ways: "two-loop" = torch.optim.LBFGS, "compact" = matrix form, far fewer GPU
+    # syncs (paper/lbfgs.py); "cuda-graph" = the compact step with forward and backward replayed from one CUDA graph
+    # (paper/graphed.py, CUDA only); "auto" = cuda-graph on CUDA, two-loop elsewhere, so CPU runs stay torch's.
     lbfgs_form: str = "auto"
     # Divide the objective by 1/max|∇L(x₀)|, a constant fixed at the first evaluation. L-BFGS without a line
     # search is scale-dependent only in its 1e-10 curvature test and its unit-step fallback; at the paper's loss
