@@ -53,44 +53,23 @@ else
     TTQ_ARGS=""
 fi
 
-if want cuda_graph; then
-    echo "== benchmarks/cuda_graph.py"
-    start=$SECONDS
-    # shellcheck disable=SC2086
-    timeout 240 $PY benchmarks/cuda_graph.py --device "$DEVICE" --out "$WORK" $GRAPH_ARGS
-    echo "cuda_graph: rc $? in $((SECONDS - start)) s"; pack
-fi
-
-if want figure1; then
-    echo "== Figure 1, profile $FIG_PROFILE"
-    start=$SECONDS
-    timeout 180 $PY -c "
-from colorlib.experiments.figure1 import figure1
+# section NAME SECONDS COMMAND...: run it if GPU_CHECK_SECTIONS names it, under a time limit, then pack
+section() {
+    local name=$1 limit=$2 start=$SECONDS
+    shift 2
+    want "$name" || return 0
+    echo "== $name: $*"
+    timeout "$limit" "$@"
+    echo "$name: rc $? in $((SECONDS - start)) s"; pack
+}
+# shellcheck disable=SC2086
+section cuda_graph 240 $PY benchmarks/cuda_graph.py --device "$DEVICE" --out "$WORK" $GRAPH_ARGS
+section figure1 180 $PY -c "from colorlib.experiments.figure1 import figure1
 figure1('$FIG_PROFILE', device='$DEVICE', output_dir='$WORK/figure1_$FIG_PROFILE')"
-    echo "figure 1: rc $? in $((SECONDS - start)) s"; pack
-fi
-
-if want speed; then
-    echo "== benchmarks/speed.py"
-    start=$SECONDS
-    # shellcheck disable=SC2086
-    timeout 200 $PY benchmarks/speed.py --device "$DEVICE" --out "$WORK/speed" $SPEED_ARGS
-    echo "speed: rc $? in $((SECONDS - start)) s"; pack
-fi
-
-if want precision; then
-    echo "== benchmarks/precision.py"
-    start=$SECONDS
-    # shellcheck disable=SC2086
-    timeout 140 $PY benchmarks/precision.py --device "$DEVICE" --out "$WORK/precision" $PREC_ARGS
-    echo "precision: rc $? in $((SECONDS - start)) s"; pack
-fi
-
-if want ttq; then
-    echo "== benchmarks/time_to_quality.py"
-    start=$SECONDS
-    # shellcheck disable=SC2086
-    timeout 200 $PY benchmarks/time_to_quality.py --device "$DEVICE" --out "$WORK/time_to_quality" $TTQ_ARGS
-    echo "time_to_quality: rc $? in $((SECONDS - start)) s"; pack
-fi
+# shellcheck disable=SC2086
+section speed 200 $PY benchmarks/speed.py --device "$DEVICE" --out "$WORK/speed" $SPEED_ARGS
+# shellcheck disable=SC2086
+section precision 140 $PY benchmarks/precision.py --device "$DEVICE" --out "$WORK/precision" $PREC_ARGS
+# shellcheck disable=SC2086
+section ttq 200 $PY benchmarks/time_to_quality.py --device "$DEVICE" --out "$WORK/time_to_quality" $TTQ_ARGS
 find "$WORK" -path "$WORK/cache" -prune -o -type f -print

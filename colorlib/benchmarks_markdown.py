@@ -16,6 +16,7 @@ SPEED_GPU = "results/gpu/speed/speed.json"
 LBFGS_CPU, LBFGS_GPU = "results/benchmarks/lbfgs_form_cpu.json", "results/gpu/lbfgs_form.json"
 TIME_TO_QUALITY, TIME_TO_QUALITY_GPU = ("results/benchmarks/time_to_quality.json",
                                        "results/gpu/time_to_quality/time_to_quality.json")
+TIME_TO_QUALITY_SWEEP = "results/gpu/time_to_quality_sweep/time_to_quality.json"
 CUDA_GRAPH = "results/gpu/cuda_graph.json"
 
 
@@ -172,6 +173,27 @@ def time_to_quality(source: str, where: str | None = None):
         machine = where or f"{d['precision']}, {d['machine']['torch_threads']} threads"
         return table([f"print ← style ({d['size']} px, {machine})", "run", "seconds", "× full recipe", "structure",
                       "colourfulness / truth", "ΔE2000", "ΔE2000 to the full recipe (seed 0)"], rows)
+    return value
+
+
+def time_to_quality_sweep(source: str, where: str):
+    """pairs[*].runs[name]: seconds (as a fraction of full-seed0's), delta_e2000_to_full, structure, delta_e2000; the
+    schedules' text; one row per run name, one column per pair."""
+    def value(results: Results) -> str:
+        d = results(source)
+        names = [p["name"].split("<-")[0].split("_", 1)[1].capitalize() for p in d["pairs"]]
+        rows = []
+        for run in d["pairs"][0]["runs"]:
+            got = [p["runs"][run] for p in d["pairs"]]
+            full = [p["runs"]["full-seed0"]["seconds"] for p in d["pairs"]]
+            what = (f"full recipe, seed {run.rsplit('seed', 1)[1]}" if run.startswith("full-seed")
+                    else f"`{d['schedules'][run]['text']}`")
+            rows.append([what, f(sum(g["seconds"] for g in got) / sum(full)),
+                         " / ".join("–" if run == "full-seed0" else f(g["delta_e2000_to_full"]) for g in got),
+                         " / ".join(f(g["structure"], 3) for g in got),
+                         f(sum(g["delta_e2000"] for g in got) / len(got))])
+        return table([f"run ({d['size']} px, {where})", "time × full recipe", "ΔE2000 to full recipe seed 0: "
+                      + " / ".join(names), "structure", "ΔE2000 to the truth (mean)"], rows)
     return value
 
 

@@ -44,6 +44,8 @@ TABLES = {
     "lbfgs-form-gpu": bench.lbfgs_form(bench.LBFGS_GPU),
     "time-to-quality": bench.time_to_quality(bench.TIME_TO_QUALITY),
     "time-to-quality-gpu": bench.time_to_quality(bench.TIME_TO_QUALITY_GPU, "NVIDIA H200, precision auto = bf16"),
+    "time-to-quality-sweep-gpu": bench.time_to_quality_sweep(bench.TIME_TO_QUALITY_SWEEP,
+                                                             "NVIDIA H200, precision auto = bf16"),
     "cuda-graph": bench.cuda_graph,
     "time-to-quality-summary": bench.time_to_quality_summary,
 }

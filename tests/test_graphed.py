@@ -89,14 +89,15 @@ def test_a_stop_asked_mid_chunk_ends_the_run_at_the_chunk_with_rows_for_the_imag
     assert torch.equal(x_stop, x_full)
 
 
-def test_ctrl_c_keeps_the_rows_of_the_iterations_done():
+@pytest.mark.parametrize("at", [1, 61])  # inside the first iteration, and in the second chunk
+def test_ctrl_c_keeps_the_rows_of_the_iterations_done(at):
     for loop in (optimize, optimize_graphed):
         x = torch.zeros(1, N, dtype=torch.float64, requires_grad=True)
         trace = graphed.Trace()
         with pytest.raises(KeyboardInterrupt):
-            loop(x, make_objective(interrupt_at=61), CONFIG, 4.0, None, trace,
+            loop(x, make_objective(interrupt_at=at), CONFIG, 4.0, None, trace,
                  **(dict(capture=False) if loop is optimize_graphed else {}))
-        assert len(trace.history) == 60
+        assert len(trace.history) == at - 1
 
 
 @pytest.mark.parametrize("history", [5, 100])  # 5: the ring wraps; 100: it never fills

@@ -127,8 +127,9 @@ def _read_rows(loop: GraphedLoop, trace: Trace, betas: list, on_step) -> bool:
     """Append the rows the device has done since the last read; True if on_step asked to stop.
 
     Raises NonFinite at the first non-finite loss, with x set back to the last image whose loss was finite."""
+    if loop.history is None:  # stopped inside the first iteration: nothing done
+        return False
     done = int(loop.it)  # syncs: every launched iteration has run
-    assert loop.history is not None
     rows = loop.history[len(trace.history):done].tolist()
     seconds = round(time.perf_counter() - trace.start, 4)
     stop = False

@@ -232,8 +232,8 @@ CUDA_CHANNELS_LAST = True  # off: NCHW on CUDA too (benchmarks/cuda_graph.py mea
 def channels_last_for(precision: str, device: torch.device) -> bool:
     """The faster layout for the convolutions: NHWC for bf16 on a CPU (extractor's docstring) and for both
     precisions on CUDA, where cuDNN's tensor-core kernels run NHWC and transpose NCHW around every convolution
-    (a 1000-iteration 512-px run on an H200 from a CUDA graph: fp32 3.84 → 3.23 s, bf16 3.27 → 2.71 s;
-    results/gpu/README.md); NCHW for fp32 on a CPU."""
+    (a 1000-iteration 512-px run on an H200 from a CUDA graph: fp32 3.83–3.85 → 3.25–3.27 s, bf16 3.29–3.31 →
+    2.71–2.75 s; results/gpu/cuda_graph.json); NCHW for fp32 on a CPU."""
     if device.type == "cuda":
         return CUDA_CHANNELS_LAST
     return precision == "bf16" and device.type == "cpu"
