@@ -80,13 +80,27 @@ def test_a_non_finite_loss_stops_both_loops_at_the_same_iteration_with_the_same_
     assert torch.allclose(images[0], images[1], rtol=1e-6, atol=1e-8) and bool(torch.isfinite(images[1]).all())
 
 
-def test_a_stop_asked_mid_chunk_ends_the_run_at_the_chunk_with_rows_for_the_image_it_returns():
-    asked = []
-    x_stop, stopped = run(optimize_graphed, CONFIG, on_step=lambda row: asked.append(row) or len(asked) < 7)
-    x_full, _ = run(optimize_graphed, CONFIG.replace(iterations=graphed.CHUNK))
-    assert stopped.stopped_by_caller and len(asked) == 7
-    assert len(stopped.history) == graphed.CHUNK  # the image is the chunk's last: so are the rows
-    assert torch.equal(x_stop, x_full)
+def test_with_a_hook_every_row_is_read_at_once_so_a_stop_ends_the_run_there():
+    """A hook may ask for the image of the iteration it is shown, or stop there: the loop then reads every
+    iteration's losses as it happens (without one, CHUNK at a time)."""
+    asked, images = [], []
+
+    def hook(row):
+        asked.append(row["iteration"])
+        images.append(x_seen[0].detach().clone())
+        return len(asked) < 7
+
+    x_seen = []
+    x = torch.zeros(1, N, dtype=torch.float64, requires_grad=True)
+    x_seen.append(x)
+    stopped = optimize_graphed(x, make_objective(), CONFIG, 4.0, hook, capture=False)
+    x_eager = torch.zeros(1, N, dtype=torch.float64, requires_grad=True)
+    eager_images = []
+    optimize(x_eager, make_objective(), CONFIG, 4.0, lambda row: eager_images.append(x_eager.detach().clone())
+             or len(eager_images) < 7)
+    assert stopped.stopped_by_caller and asked == list(range(1, 8)) and len(stopped.history) == 7
+    assert all(torch.allclose(a, b, rtol=1e-9, atol=1e-12) for a, b in zip(images, eager_images, strict=True))
+    assert torch.allclose(x.detach(), x_eager.detach(), rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("at", [1, 61])  # inside the first iteration, and in the second chunk

@@ -5,8 +5,9 @@ host sync between them.
 
 The loop keeps optimize()'s contract: the same history rows (losses of the iterate each update started from, β,
 seconds), spikes, keep_best and NonFinite, and the image returned is the one the history ends with. The losses
-reach the host once per CHUNK iterations, so `on_step` runs chunk by chunk (each row in order; a stop takes effect
-at the chunk's end, and the rows up to there are kept) and a row's `seconds` is when its chunk was read."""
+reach the host once per CHUNK iterations when nobody watches (a row's `seconds` is then when its chunk was read);
+with an `on_step` hook, after every iteration, as in optimize(): a hook may ask for that iteration's image (the
+CLI's --save-every, notebook 00's snapshots, the explorer's preview) or stop the run there."""
 from __future__ import annotations
 
 import contextlib
@@ -19,7 +20,7 @@ from colorlib.paper.config import Config
 from colorlib.paper.lbfgs_static import StaticLBFGS
 from colorlib.paper.optimize import NonFinite, Trace, finish, gradient_scale, is_spike, style_weight_at
 
-CHUNK = 50  # iterations replayed between host reads of the losses
+CHUNK = 50  # iterations replayed between host reads of the losses, without an on_step hook (with one: 1)
 WARMUP = 3  # eager iterations on a side stream before the capture (cuDNN autotuning, autograd's lazy state)
 CAPTURE = True  # False: every iteration eager through the same code (benchmarks/cuda_graph.py checks replay = eager)
 
@@ -80,9 +81,10 @@ def optimize_graphed(x: torch.Tensor, objective, config: Config, beta0: float, o
     loop = GraphedLoop(x, objective, config, betas)
     graph: torch.cuda.CUDAGraph | None = None
     side = torch.cuda.Stream() if capture else None
+    chunk = CHUNK if on_step is None else 1
     launched = 0
     while launched < config.iterations:
-        end = min(launched + CHUNK, config.iterations)
+        end = min(launched + chunk, config.iterations)
         try:
             while launched < end:
                 if launched == 0:
