@@ -9,7 +9,7 @@ speedups.backend sets them), the graph loop in bf16, and both again with the con
 (paper/vgg.channels_last_for); seconds of the loop and of the whole colorize() call,
 structure, colourfulness and ΔE2000 to the truth, and ΔE2000 between the graph's image and eager's.
 
-    python3 benchmarks/cuda_graph.py --device cuda --profile paper     # on a GPU (benchmarks/gpu_cuda_graph.sh)
+    python3 benchmarks/cuda_graph.py --device cuda --profile paper     # on a GPU (benchmarks/gpu_check.sh)
     .venv/bin/python benchmarks/cuda_graph.py --profile smoke --pairs 0 --device cpu   # plumbing (no capture)
 
 Writes OUT/cuda_graph.json (after every run, with versions and machine)."""

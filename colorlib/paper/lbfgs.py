@@ -92,14 +92,22 @@ class CompactLBFGS(torch.optim.Optimizer):
         idx = torch.tensor(self._order, device=g.device)
         gamma = self._gamma
         proj = torch.mv(self._pairs, g).double()  # Sᵀg and Yᵀg by slot
-        a, b = proj[idx], gamma * proj[m + idx]
-        sy = self._sy[idx][:, idx]
-        R = torch.triu(sy)
-        u = torch.linalg.solve_triangular(R, a[:, None], upper=True)  # R⁻¹ Sᵀg
-        w = (torch.diag(sy)[:, None] * u) + gamma * (self._yy[idx][:, idx] @ u) - b[:, None]
-        p_s = torch.linalg.solve_triangular(R.T, w, upper=False)[:, 0]  # R⁻ᵀ((D + γYᵀY)R⁻¹Sᵀg − γYᵀg)
+        p_s, p_y = compact_coefficients(proj[idx], gamma * proj[m + idx], self._sy[idx][:, idx],
+                                        self._yy[idx][:, idx], gamma)
         coeffs = torch.zeros(2 * m, dtype=torch.float64, device=g.device)
         coeffs[idx] = p_s
-        coeffs[m + idx] = -gamma * u[:, 0]
+        coeffs[m + idx] = p_y
         hg = torch.mv(self._pairs.T, coeffs.to(g.dtype)).add_(g, alpha=gamma)
         return hg.neg_()
+
+
+def compact_coefficients(a: torch.Tensor, b: torch.Tensor, sy: torch.Tensor, yy: torch.Tensor, gamma,
+                         empty: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(p_s, p_y) with H g = γg + S p_s + Y p_y, from a = Sᵀg, b = γYᵀg, sy = SᵀY and yy = YᵀY over the pairs in
+    chronological order (float64). `empty` marks slots holding no pair (all zeros): a 1 on R's diagonal keeps R
+    invertible and they get 0 (colorlib/paper/lbfgs_static.py)."""
+    R = torch.triu(sy) if empty is None else torch.triu(sy) + torch.diag(empty.double())
+    u = torch.linalg.solve_triangular(R, a[:, None], upper=True)  # R⁻¹ Sᵀg
+    w = (torch.diag(sy)[:, None] * u) + gamma * (yy @ u) - b[:, None]
+    p_s = torch.linalg.solve_triangular(R.T, w, upper=False)[:, 0]  # R⁻ᵀ((D + γYᵀY)R⁻¹Sᵀg − γYᵀg)
+    return p_s, -gamma * u[:, 0]

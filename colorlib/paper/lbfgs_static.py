@@ -5,10 +5,12 @@ What CompactLBFGS decides in Python becomes a mask: the curvature test (sᵀy > 
 pair is written, the descent test (gᵀd ≤ −tolerance_change) whether the image moves, and the chronological order of
 the stored pairs is a ring (`head` = the oldest slot once full) read through an index tensor. Slots not yet filled
 hold zeros and get a 1 on R's diagonal, so they add nothing to H g: the same step as CompactLBFGS, whose
-chronological list they replace (tests/test_lbfgs_static.py checks the steps against torch.optim.LBFGS)."""
+chronological list they replace (tests/test_graphed.py checks the steps against torch.optim.LBFGS)."""
 from __future__ import annotations
 
 import torch
+
+from colorlib.paper.lbfgs import compact_coefficients
 
 
 class StaticLBFGS:
@@ -79,15 +81,11 @@ class StaticLBFGS:
         order = (self._arange + self.head) % m  # oldest first; slots never filled come before every stored pair
         empty = self._arange < m - self.count
         proj = torch.mv(self.pairs, g).double()  # Sᵀg and Yᵀg by slot
-        a, b = proj[:m].index_select(0, order), gamma * proj[m:].index_select(0, order)
-        sy = self.sy.index_select(0, order).index_select(1, order)
-        yy = self.yy.index_select(0, order).index_select(1, order)
-        R = torch.triu(sy) + torch.diag(empty.double())
-        u = torch.linalg.solve_triangular(R, a[:, None], upper=True)  # R⁻¹ Sᵀg
-        w = torch.diag(sy)[:, None] * u + gamma * (yy @ u) - b[:, None]
-        p_s = torch.linalg.solve_triangular(R.T, w, upper=False)[:, 0]
+        p_s, p_y = compact_coefficients(proj[:m].index_select(0, order), gamma * proj[m:].index_select(0, order),
+                                        self.sy.index_select(0, order).index_select(1, order),
+                                        self.yy.index_select(0, order).index_select(1, order), gamma, empty)
         coeffs = torch.zeros(2 * m, dtype=torch.float64, device=g.device)
         coeffs.index_copy_(0, order, p_s)
-        coeffs.index_copy_(0, order + m, -gamma * u[:, 0])
+        coeffs.index_copy_(0, order + m, p_y)
         hg = torch.mv(self.pairs.T, coeffs.to(g.dtype)) + g * gamma.to(g.dtype)
         return hg.neg()
