@@ -6,7 +6,9 @@ one call of the paper's colorize() started from the previous stage's image, and 
 spread over the stages: a stage covers `span` iterations of the paper's schedule in `iterations` steps, so β enters
 each stage where the previous one left it and leaves the last where the paper's 1000 iterations leave it
 (β₀ · 0.9975¹⁰⁰⁰ = 8.2 % of β₀). Restarting β at every stage loses the print (shared/FINDINGS.md: structure 0.60
-restarted against 0.73 continued). None of this is in the paper (docs/performance.md, "Time to quality")."""
+restarted against 0.73 continued). A stage may also be smaller than the one before: the `quick` profile starts at the
+full size, where the first iterations place the colours, then drops to half (colorlib/experiments/profiles.py).
+None of this is in the paper (docs/performance.md, "Time to quality")."""
 from __future__ import annotations
 
 import dataclasses
@@ -43,7 +45,7 @@ class Stage:
 
 @dataclass(frozen=True)
 class Schedule:
-    """Stages from the smallest to the full size, and when the last stage may stop early.
+    """Stages in the order they run (any sizes; the last at the full size), and when the last stage may stop early.
 
     Parameters
     ----------
@@ -144,7 +146,7 @@ class _ImageChange:
 
 
 def colorize_multires(content, style, config: Config, schedule: Schedule, on_step=None, run_stage=None) -> Result:
-    """The paper's colorize() run as `schedule`: each stage starts from the previous stage's image, upsampled.
+    """The paper's colorize() run as `schedule`: each stage starts from the previous stage's image, resized to its size.
 
     Parameters
     ----------
