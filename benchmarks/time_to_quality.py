@@ -116,7 +116,7 @@ def main(argv=None) -> int:
         for name, schedule in named.items():
             result, _ = runs.run(pair["content"], pair["style"], cfg.replace(seed=seeds[0]), schedule)
             entry["runs"][name] = measured(result, truth, reference)
-            images_shown[f"{name}: {schedule.describe(args.size)}"] = result.image
+            images_shown[f"{name}:\n{schedule.describe(args.size)}"] = result.image  # two lines: the panels are narrow
             print(f"{pair['name']} {name}: {entry['runs'][name]}", flush=True)
         entry["verdicts"] = [verdict(entry, name) for name in named]
         report["pairs"].append(entry)

@@ -122,7 +122,7 @@ def test_a_bad_evaluation_entry_is_a_miss_too(damage, fresh_cache):
     (npy,) = _entries(fresh_cache, ".npy")
     CORRUPT_ARRAY[damage](npy)
     with pytest.warns(UserWarning, match="run cache.*recomputed"):
-        out, hit = cache.cached_array(parts, compute)
+        out, hit, _ = cache.cached_array(parts, compute)
     assert not hit and len(calls) == 2 and np.all(out == 0.25)
     assert cache.cached_array(parts, compute)[1]
 

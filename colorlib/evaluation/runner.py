@@ -66,26 +66,32 @@ def run_method(name: str, pair: dict, *, size: int, iterations: int, seed: int, 
     extra: dict[str, Any] = {"precision": precision} if precision and name in registry.OPTIMISING else {}
     if method is None and name in registry.RETRIEVING:
         extra["candidates"] = candidates_for(pair)
+    args = dict(size=size, iterations=iterations, seed=seed, device=device, **extra)
     t0 = time.perf_counter()
     status = "ok"
-
-    def compute():
-        return fn(pair["content"], pair["style"], size=size, iterations=iterations, seed=seed, device=device,
-                  **extra)
-
     try:
-        if method is None and name not in registry.OPTIMISING:  # those go through the run cache themselves
+        if method is not None:
+            img = fn(pair["content"], pair["style"], **args)
+            seconds = time.perf_counter() - t0
+        elif name in registry.RUNS:  # through the run cache, whose record keeps what the run cost
+            result = registry.RUNS[name](pair["content"], pair["style"], **args)
+            img, seconds = result.image, _run_seconds(result, time.perf_counter() - t0)
+        else:
             parts = dict(method=name, content=pair["content"], style=pair["style"], size=size, seed=seed,
                          iterations=iterations, device=str(device),
                          candidates=[candidate_key(p) for p in extra.get("candidates", ())])
-            img = cache.cached_array(parts, compute)[0]
-        else:
-            img = compute()
+            img, _, seconds = cache.cached_array(parts, lambda: fn(pair["content"], pair["style"], **args))
     except DivergenceError as exc:
         if exc.result is None:
             raise
-        img, status = exc.result.image, "diverged"
-    return np.asarray(img, np.float32), status, time.perf_counter() - t0
+        img, status, seconds = exc.result.image, "diverged", time.perf_counter() - t0
+    return np.asarray(img, np.float32), status, seconds
+
+
+def _run_seconds(result, wall: float) -> float:
+    """What a run cost: this call's wall time when it ran; when it was read from the run cache, the seconds recorded
+    when it ran plus this call's (the read, and for 'best+paper' the exemplar start, computed again)."""
+    return result.run["seconds"] + wall if result.run.get("cache") == "hit" else wall
 
 
 def candidate_key(path: str) -> tuple:

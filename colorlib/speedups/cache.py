@@ -19,6 +19,7 @@ import hashlib
 import io
 import json
 import os
+import time
 import warnings
 
 import numpy as np
@@ -176,13 +177,15 @@ def _write_run(stem: str, result: Result) -> None:
     result.run["cache"] = "miss"
 
 
-def cached_array(parts: dict, compute) -> tuple[np.ndarray, bool]:
-    """(compute(), False), or (the array cached under `parts`, True): for methods that are not colorize() runs
-    (the evaluation's baselines and exemplar methods). `parts` must name everything besides the code that decides
-    the output (arrays hashed by their bytes, files by their sha256); colorlib's source, torch's version and
+def cached_array(parts: dict, compute) -> tuple[np.ndarray, bool, float]:
+    """(compute(), False, its seconds), or (the array cached under `parts`, True, the seconds compute() took when it
+    ran): for methods that are not colorize() runs (the evaluation's baselines and exemplar methods), whose tables
+    report what a method costs, not what reading it back costs. `parts` must name everything besides the code that
+    decides the output (arrays hashed by their bytes, files by their sha256); colorlib's source, torch's version and
     thread count are added. Entries are checked on read like colorize_cached's."""
     if not enabled():
-        return compute(), False
+        start = time.perf_counter()
+        return compute(), False, time.perf_counter() - start
     h = hashlib.sha256()
     for name, value in sorted(parts.items()):
         if isinstance(value, np.ndarray):
@@ -195,11 +198,13 @@ def cached_array(parts: dict, compute) -> tuple[np.ndarray, bool]:
     key = "out-" + h.hexdigest()[:32]
     stem = os.path.join(cache_dir(), key[4:6], key)
     found = _read_entry(stem, key)
-    if found is not None:
-        return found[0], True
+    if found is not None and isinstance(found[1].get("seconds"), float):
+        return found[0], True, found[1]["seconds"]
+    start = time.perf_counter()
     out = np.asarray(compute(), dtype=np.float32)
-    _write_entry(stem, out, {})
-    return out, False
+    seconds = time.perf_counter() - start
+    _write_entry(stem, out, {"seconds": seconds})
+    return out, False, seconds
 
 
 def _write_entry(stem: str, image: np.ndarray, record: dict) -> None:
