@@ -110,3 +110,28 @@ def test_channels_last_network_gives_the_same_F_and_gram():
         assert F_nhwc.shape == F_plain.shape
         torch.testing.assert_close(F_nhwc, F_plain, rtol=1e-3, atol=1e-2)
         torch.testing.assert_close(F_nhwc @ F_nhwc.T, F_plain @ F_plain.T, rtol=1e-3, atol=1.0)
+
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_bf16_gram_is_the_fp32_gram_and_its_gradient_rounded(channels_last):
+    """The bf16 style layers' Gram (paper/objective._gram): the fp32 forward exactly, a gradient within bf16's
+    rounding of the fp32 one, in the feature map's own layout (so autograd adds no strided copy)."""
+    from colorlib.paper import losses
+    from colorlib.paper.objective import _flat, _gram
+
+    torch.manual_seed(0)
+    feature = torch.rand(1, 16, 9, 11).bfloat16()
+    if channels_last:
+        feature = feature.contiguous(memory_format=torch.channels_last)
+    feature.requires_grad_(True)
+    reference = feature.detach().float().requires_grad_(True)
+    weights = torch.randn(16, 16)  # not symmetric: ∂L/∂G ≠ (∂L/∂G)ᵀ
+    G, G32 = _gram(feature), losses.gram(_flat(reference))
+    assert torch.equal(G.detach(), G32.detach())
+    (grad,) = torch.autograd.grad((G * weights).sum(), feature)
+    (grad32,) = torch.autograd.grad((G32 * weights).sum(), reference)
+    assert grad.dtype == torch.bfloat16
+    torch.testing.assert_close(grad.float(), grad32, rtol=2e-2, atol=2e-2)
+    layout = torch.channels_last if channels_last else torch.contiguous_format
+    assert grad.is_contiguous(memory_format=layout)
