@@ -1,12 +1,11 @@
 """Does bf16 change the result more than the seed does?
 
-bf16 (autocast VGG features; Gram matrices and losses stay fp32) against fp32 on the quick profile's schedule:
-192 px, 1000 iterations, noise start, the figures' preset (neural-style), on the motorcycle pair and the 6
-ukiyo-e pairs of colorlib/resources/pairs.csv. fp32's own seed-to-seed spread is measured beside it (fp32 with
-seeds 0 and 1), and
-bf16's differences (bf16 seed 0 against fp32 seed 0) are compared with it for ΔE2000 against the truth,
-structure_ssim (SSIM of L*) and the colourfulness ratio, and image to image (ΔE2000 between the two results).
-Three runs per pair. The full run (about an hour on an idle 2-core CPU; --threads 1 on a shared machine):
+bf16 (autocast VGG features; the Gram matrices' forward and the losses stay fp32) against fp32 on the quick
+profile's size and schedule (1000 iterations, noise start), the figures' preset (neural-style), on the motorcycle pair
+and the 6 ukiyo-e pairs of colorlib/resources/pairs.csv. fp32's own seed-to-seed spread is measured beside it (fp32
+with seeds 0 and 1), and bf16's differences (bf16 seed 0 against fp32 seed 0) are compared with it for ΔE2000
+against the truth, structure_ssim (SSIM of L*) and the colourfulness ratio, and image to image (ΔE2000 between the
+two results). Three runs per pair. The full run (about an hour on an idle 2-core CPU; --threads 1 on a shared machine):
 
     nice -n 10 .venv/bin/python benchmarks/precision.py
 

