@@ -17,6 +17,9 @@ LBFGS_CPU, LBFGS_GPU = "results/benchmarks/lbfgs_form_cpu.json", "results/gpu/lb
 TIME_TO_QUALITY, TIME_TO_QUALITY_GPU = ("results/benchmarks/time_to_quality.json",
                                        "results/gpu/time_to_quality/time_to_quality.json")
 TIME_TO_QUALITY_SWEEP = "results/gpu/time_to_quality_sweep/time_to_quality.json"
+# The name under which TIME_TO_QUALITY measured profile quick's schedule (colorlib/experiments/profiles.py), beside
+# the ones it was chosen over; tests/test_docs_tables.py checks that the two schedules are the same.
+TTQ_QUICK = "f200"
 CUDA_GRAPH = "results/gpu/cuda_graph.json"
 
 
@@ -155,9 +158,10 @@ def lbfgs_form(source: str):
     return value
 
 
-def time_to_quality(source: str, where: str | None = None):
+def time_to_quality(source: str, where: str | None = None, quick: str | None = None):
     """pairs[*].runs[*]: seconds, structure, colourfulness_ratio, delta_e2000, delta_e2000_to_full; the schedules'
-    text; size, precision and machine.torch_threads (or `where`) in the header."""
+    text; size, precision and machine.torch_threads (or `where`) in the header; the run named `quick` is marked as
+    profile quick's."""
     def value(results: Results) -> str:
         d = results(source)
         rows = []
@@ -165,7 +169,7 @@ def time_to_quality(source: str, where: str | None = None):
             full = p["runs"]["full-seed0"]["seconds"]
             for name, run in p["runs"].items():
                 what = (f"full recipe, seed {name.rsplit('seed', 1)[1]}" if name.startswith("full-seed")
-                        else f"`{name}`: {d['schedules'][name]['text']}")
+                        else f"`{name}`{' (profile `quick`)' if name == quick else ''}: {d['schedules'][name]['text']}")
                 rows.append([pair(p["name"]), what, f"{run['seconds']:.2g}" if run["seconds"] < 10
                              else f"{run['seconds']:.0f}", f(run["seconds"] / full), f(run["structure"], 3),
                              f(run["colourfulness_ratio"]), f(run["delta_e2000"]),
@@ -219,7 +223,8 @@ def cuda_graph(results: Results) -> str:
 
 
 def time_to_quality_seconds(name: str):
-    """summary.schedules[name].seconds, or summary.full_recipe.seconds for name 'full': mean seconds per image."""
+    """summary.schedules[name].seconds, or summary.full_recipe.seconds for name 'full': mean seconds per image (of
+    TIME_TO_QUALITY)."""
     def value(results: Results) -> str:
         summary = results(TIME_TO_QUALITY)["summary"]
         row = summary["full_recipe"] if name == "full" else summary["schedules"][name]

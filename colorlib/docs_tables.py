@@ -42,7 +42,7 @@ TABLES = {
     "speed-gpu": bench.speed(bench.SPEED_GPU),
     "lbfgs-form-cpu": bench.lbfgs_form(bench.LBFGS_CPU),
     "lbfgs-form-gpu": bench.lbfgs_form(bench.LBFGS_GPU),
-    "time-to-quality": bench.time_to_quality(bench.TIME_TO_QUALITY),
+    "time-to-quality": bench.time_to_quality(bench.TIME_TO_QUALITY, quick=bench.TTQ_QUICK),
     "time-to-quality-gpu": bench.time_to_quality(bench.TIME_TO_QUALITY_GPU, "NVIDIA H200, precision auto = bf16"),
     "time-to-quality-sweep-gpu": bench.time_to_quality_sweep(bench.TIME_TO_QUALITY_SWEEP,
                                                              "NVIDIA H200, precision auto = bf16"),
@@ -59,7 +59,7 @@ VALUES = {
     "speed.512-fp32-minutes": bench.run_minutes(bench.SPEED, 512, "fp32"),
     "speed.512-bf16": bench.iteration_seconds(bench.SPEED, 512, "bf16"),
     "speed.256-fp32": bench.iteration_seconds(bench.SPEED, 256, "fp32"),
-    "ttq.quick-seconds": bench.time_to_quality_seconds("quick"),
+    "ttq.quick-seconds": bench.time_to_quality_seconds(bench.TTQ_QUICK),
     "ttq.full-seconds": bench.time_to_quality_seconds("full"),
     "precision.bf16-time": lambda r: res.f(r(bench.PRECISION[0])["summary"]["bf16_over_fp32_seconds_per_iteration"]),
 }

@@ -39,6 +39,17 @@ def test_every_table_and_value_agrees_with_the_committed_json():
     assert [str(d) for d in drift] == [], "run `python -m colorlib.docs_tables` (make results does)"
 
 
+def test_the_time_to_quality_run_the_docs_call_quick_is_profile_quicks_schedule():
+    """README's 'about N s per image' and the table's `quick` row come from the run named TTQ_QUICK: a new
+    QUICK_SCHEDULE needs a new measurement (benchmarks/time_to_quality.py), not a relabelled one."""
+    from colorlib import benchmarks_markdown as bench
+    from colorlib.experiments.profiles import QUICK_SCHEDULE
+
+    measured = json.loads((ROOT / bench.TIME_TO_QUALITY).read_text(encoding="utf-8"))
+    assert measured["schedules"][bench.TTQ_QUICK]["text"] == QUICK_SCHEDULE.to_text()
+    assert all(bench.TTQ_QUICK in pair["runs"] for pair in measured["pairs"])
+
+
 def test_the_readme_and_docs_hold_the_main_tables():
     names = {(path.name, m.group(2)) for path in docs_tables.documents(ROOT)
              for m in docs_tables.MARKER.finditer(path.read_text(encoding="utf-8"))}
