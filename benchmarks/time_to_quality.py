@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -116,7 +117,8 @@ def main(argv=None) -> int:
         for name, schedule in named.items():
             result, _ = runs.run(pair["content"], pair["style"], cfg.replace(seed=seeds[0]), schedule)
             entry["runs"][name] = measured(result, truth, reference)
-            images_shown[f"{name}:\n{schedule.describe(args.size)}"] = result.image  # two lines: the panels are narrow
+            # the panels are narrow: the stages wrapped onto lines of their own
+            images_shown[f"{name}:\n{textwrap.fill(schedule.describe(args.size), 30)}"] = result.image
             print(f"{pair['name']} {name}: {entry['runs'][name]}", flush=True)
         entry["verdicts"] = [verdict(entry, name) for name in named]
         report["pairs"].append(entry)

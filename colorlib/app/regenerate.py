@@ -40,8 +40,8 @@ LOCAL_RESULTS = "results-local"  # git-ignored: every other profile's default ou
 # Whole runs of `colorkit figures` (every notebook), measured; shown by --help.
 MEASURED = {
     "smoke": "2-2.5 min from a fresh clone on a shared 2-core CPU (04: 55 s): a plumbing check at 48-64 px",
-    "quick": "21 min on a 2-core Intel Xeon from an empty run cache (00: 49 s, 01: 603 s, 02: 171 s, 03: 4 s, "
-             "04: 344 s, 05: 79 s); again with nothing changed, 6-9 s (all up to date)",
+    "quick": "22 min on a 2-core Intel Xeon from an empty run cache (00: 54 s, 01: 643 s, 02: 168 s, 03: 4 s, "
+             "04: 368 s, 05: 98 s); again with nothing changed, 6-9 s (all up to date)",
     "paper": "not timed as a whole; Figure 1's three 512-px columns take 14 s on one H200, each iteration replayed "
              "from a CUDA graph (results/gpu/README.md)",
 }
