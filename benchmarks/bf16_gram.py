@@ -55,7 +55,8 @@ def parse(argv=None):
 
 
 def objectives(pair, size: int):
-    """The bf16 objective (as colorize builds it on this CPU) and the fp32 one, on the same content and style."""
+    """The bf16 objective (as colorize builds it on this CPU) and the fp32 one, on the same content and style, with
+    the Config and the gray content they were built from."""
     cfg = Config.from_preset(runs.FIGURE_PRESET, size=size, precision="bf16")
     gray, _, style = prepare(pair["content"], pair["style"], cfg)
     layers = tuple(sorted(set(cfg.content_layers + cfg.style_layers), key=LAYER_NAMES.index))
@@ -63,7 +64,7 @@ def objectives(pair, size: int):
     for name, autocast in (("bf16", True), ("fp32", False)):
         net = extractor(layers, cfg.weights, cfg.pooling, cfg.input_range, "cpu", channels_last=autocast)
         made[name] = objective.Objective(net, net.to_input(gray), net.to_input(style), cfg, autocast=autocast)
-    return made, cfg
+    return made, cfg, gray
 
 
 def gradient(obj, x0, style_weight):
@@ -109,9 +110,9 @@ def main(argv=None) -> int:
                                load_average_start=os.getloadavg()),
                   versions=versions(), commit=git_commit(), command=command_line())
     for size in (int(s) for s in args.sizes.split(",")):
-        made, cfg = objectives(pair, size)
+        made, cfg, gray = objectives(pair, size)
         torch.manual_seed(0)
-        x0 = made["bf16"].net.to_input(prepare(pair["content"], pair["style"], cfg)[0])
+        x0 = made["bf16"].net.to_input(gray)
         x0 = x0 + 20 * torch.randn_like(x0)  # a content-like image, away from the optimum
         beta = 100.0
         grads = {}

@@ -112,7 +112,6 @@ def test_channels_last_network_gives_the_same_F_and_gram():
         torch.testing.assert_close(F_nhwc @ F_nhwc.T, F_plain @ F_plain.T, rtol=1e-3, atol=1.0)
 
 
-
 @pytest.mark.parametrize("channels_last", [False, True])
 def test_bf16_gram_is_the_fp32_gram_and_its_gradient_rounded(channels_last):
     """The bf16 style layers' Gram (paper/objective._gram): the fp32 forward exactly, a gradient within bf16's
